@@ -1,0 +1,1 @@
+"""Venues and feeds behind one interface (`adapters.base`): simulated, hinance, replay."""

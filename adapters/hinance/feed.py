@@ -1,0 +1,363 @@
+"""HinanceFeed: closed klines from the endpoint's WebSocket, with REST backfill so no bar is lost.
+
+Per connection: subscribe to `<symbol>@kline_<interval>` for every symbol, backfill over REST
+from the next expected bar, then take closed klines (`x` true) from the stream. A closed kline
+after a gap triggers a REST backfill of the gap first; one already seen is dropped, so every
+bar is emitted once, in order. Bars are grouped by close time; a group waits up to
+`close_grace_s` for its other symbols. A silent socket, an error or the connection's age
+(Binance cuts at 24 h) leads to a reconnect with jittered exponential backoff.
+"""
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import ccxt
+import structlog
+
+from adapters.hinance import errors
+from adapters.hinance.config import HinanceConfig
+from adapters.hinance.exchange import KlineListener, rest_client, stream_client
+from adapters.hinance.rate_limit import RequestGovernor
+from trader.domain import Bar, BarEvent
+from trader.errors import FeedError
+
+log = structlog.get_logger(__name__)
+
+StreamFactory = Callable[[KlineListener], Any]
+
+
+class _ReconnectError(Exception):
+    """The current connection is done (silent, too old, or failed); dial again."""
+
+    def __init__(self, reason: str, *, backoff: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.backoff = backoff
+
+
+class HinanceFeed:
+    """An `adapters.base.Feed` of closed bars from a Binance-compatible endpoint."""
+
+    def __init__(
+        self,
+        config: HinanceConfig,
+        *,
+        rest: Any | None = None,
+        stream_factory: StreamFactory | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.symbols: tuple[str, ...] = config.symbols
+        self.interval_s: int = config.interval_s
+        self._interval_ms = config.interval_s * 1000
+        self._rest = rest if rest is not None else rest_client(config, None)
+        self._stream_factory = stream_factory or (lambda listener: stream_client(config, listener))
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._governor = RequestGovernor(
+            weight_limit_1m=config.weight_limit_1m,
+            soft_fraction=config.weight_soft_fraction,
+            max_wait_s=float("inf"),
+        )
+        self._closed = asyncio.Event()
+        self._next_open: dict[str, int] = {}
+        self._pending: dict[int, dict[str, Bar]] = {}
+        self._first_seen: dict[int, float] = {}
+        self._last_close_ms: int | None = None
+        self._inbox: list[tuple[str, dict[str, Any]]] = []
+        self._last_message = 0.0
+        self.reconnects = 0
+        self.duplicates_dropped = 0
+        self.late_dropped = 0
+        self.backfilled = 0
+
+    # -- Feed protocol ---------------------------------------------------------------------
+
+    async def events(self, since_ms: int | None = None) -> AsyncIterator[BarEvent]:
+        """Yield bar events from `since_ms` (or from the next close) until `close()`."""
+        await self._load_markets()
+        if since_ms is not None:
+            start = -(-since_ms // self._interval_ms) * self._interval_ms
+            self._next_open = dict.fromkeys(self.symbols, start)
+        attempt = 0
+        log.info("feed.started", source="hinance", symbols=list(self.symbols), since_ms=since_ms)
+        while not self._closed.is_set():
+            stream = self._stream_factory(self._on_kline)
+            if self._rest.markets:
+                stream.set_markets(self._rest.markets)
+            connected_at = self._monotonic()
+            reason = _ReconnectError("closed", backoff=False)
+            try:
+                async with contextlib.aclosing(self._connection(stream, connected_at)) as events:
+                    async for event in events:
+                        attempt = 0
+                        yield event
+            except _ReconnectError as exc:
+                reason = exc
+            except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
+                reason = _ReconnectError(f"{type(exc).__name__}: {exc}")
+            finally:
+                with contextlib.suppress(Exception):
+                    await stream.close()
+            if self._closed.is_set():
+                break
+            self.reconnects += 1
+            delay = 0.0
+            if reason.backoff:
+                attempt += 1
+                delay = self._backoff_s(attempt)
+            log.warning(
+                "feed.reconnecting", reason=reason.reason, attempt=attempt, delay_s=round(delay, 3)
+            )
+            if delay:
+                await self._wait(delay)
+        log.info("feed.ended", source="hinance", reconnects=self.reconnects)
+
+    async def close(self) -> None:
+        """Stop the feed and close its connections."""
+        self._closed.set()
+        with contextlib.suppress(Exception):
+            await self._rest.close()
+
+    # -- one connection --------------------------------------------------------------------
+
+    async def _connection(self, stream: Any, connected_at: float) -> AsyncIterator[BarEvent]:
+        pairs = [[symbol, self.config.timeframe] for symbol in self.symbols]
+        self._last_message = self._monotonic()
+        # Subscribe first, then backfill: a bar closing in between arrives on the stream.
+        watch = asyncio.ensure_future(stream.watch_ohlcv_for_symbols(pairs))
+        closing = asyncio.ensure_future(self._closed.wait())
+        try:
+            for event in await self._backfill_all():
+                yield event
+            while not self._closed.is_set():
+                timeout = self._wait_budget(connected_at)
+                done, _ = await asyncio.wait(
+                    {watch, closing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closing in done:
+                    return
+                if watch in done:
+                    watch.result()  # raises a stream error, ends this connection
+                    watch = asyncio.ensure_future(stream.watch_ohlcv_for_symbols(pairs))
+                for event in await self._drain():
+                    yield event
+                if self._monotonic() - connected_at >= self.config.max_connection_age_s:
+                    raise _ReconnectError("connection age limit", backoff=False)
+                silent_for = self._monotonic() - self._last_message
+                if silent_for >= self.config.silence_timeout_s:
+                    log.warning("feed.silent", silent_s=round(silent_for, 3))
+                    raise _ReconnectError("silent socket")
+        finally:
+            closing.cancel()
+            if not watch.done():
+                watch.cancel()
+            with contextlib.suppress(BaseException):
+                await watch
+
+    def _on_kline(self, symbol: str, kline: dict[str, Any]) -> None:
+        self._last_message = self._monotonic()
+        if kline.get("x") is True and symbol in self.symbols:
+            self._inbox.append((symbol, kline))
+
+    def _wait_budget(self, connected_at: float) -> float:
+        now = self._monotonic()
+        budget = min(
+            self.config.silence_timeout_s - (now - self._last_message),
+            self.config.max_connection_age_s - (now - connected_at),
+        )
+        if self._first_seen:
+            oldest = min(self._first_seen.values())
+            budget = min(budget, oldest + self.config.close_grace_s - self._monotonic())
+        return max(budget, 0.001)
+
+    async def _drain(self) -> list[BarEvent]:
+        inbox, self._inbox = self._inbox, []
+        for symbol, kline in inbox:
+            bar = _bar_from_kline(symbol, self.interval_s, kline)
+            expected = self._next_open.get(symbol)
+            if expected is not None and bar.open_time_ms < expected:
+                self.duplicates_dropped += 1
+                continue
+            if expected is not None and bar.open_time_ms > expected:
+                log.info(
+                    "feed.gap_detected", symbol=symbol, from_ms=expected, to_ms=bar.open_time_ms
+                )
+                for missing in await self._fetch_closed(symbol, expected, bar.open_time_ms - 1):
+                    self._add(missing)
+            self._add(bar)
+        return self._flush(final=False)
+
+    # -- backfill --------------------------------------------------------------------------
+
+    async def _backfill_all(self) -> list[BarEvent]:
+        if not self._next_open:
+            return []
+        for symbol in self.symbols:
+            start = self._next_open.get(symbol)
+            if start is None:
+                continue
+            for bar in await self._fetch_closed(symbol, start, None):
+                self._add(bar)
+        return self._flush(final=True)
+
+    async def _fetch_closed(self, symbol: str, start_ms: int, end_ms: int | None) -> list[Bar]:
+        """Return the closed bars of a symbol opening in [start_ms, end_ms] (or up to now).
+
+        Without an end the newest row is the kline in progress (Binance always lists it), so
+        it is left for the stream.
+        """
+        rows: list[list[Any]] = []
+        since = start_ms
+        limit = self.config.backfill_page_limit
+        while True:
+            params = {} if end_ms is None else {"until": end_ms}
+            page = await self._rest_call(
+                "fetch_ohlcv", symbol, self.config.timeframe, since, limit, params
+            )
+            page = [row for row in page if row[0] >= since]
+            rows.extend(page)
+            if len(page) < limit:
+                break
+            since = int(page[-1][0]) + self._interval_ms
+        if end_ms is None and rows:
+            rows.pop()
+        bars = [_bar_from_row(symbol, self.interval_s, row) for row in rows]
+        if bars:
+            self.backfilled += len(bars)
+            log.info(
+                "feed.backfilled",
+                symbol=symbol,
+                bars=len(bars),
+                first_open_ms=bars[0].open_time_ms,
+                last_open_ms=bars[-1].open_time_ms,
+            )
+        return bars
+
+    async def _rest_call(self, method: str, *args: Any) -> Any:
+        while True:
+            await self._governor.wait_turn(f"feed {method}")
+            try:
+                result = await getattr(self._rest, method)(*args)
+            except ccxt.DDoSProtection as exc:
+                self._governor.on_rate_limited(
+                    errors.rate_limit_status(exc), self._rest.last_response_headers
+                )
+                continue
+            except ccxt.BadSymbol as exc:
+                raise errors.to_feed_error(exc, method) from exc
+            self._governor.observe(self._rest.last_response_headers)
+            return result
+
+    async def _load_markets(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._rest_call("load_markets")
+                break
+            except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
+                if isinstance(exc, ccxt.AuthenticationError | ccxt.BadSymbol):
+                    raise errors.to_feed_error(exc, "load_markets") from exc
+                attempt += 1
+                delay = self._backoff_s(attempt)
+                log.warning("feed.markets_unavailable", error=str(exc), retry_in_s=delay)
+                await self._wait(delay)
+                if self._closed.is_set():
+                    return
+        missing = [s for s in self.symbols if s not in self._rest.markets]
+        if missing:
+            raise FeedError(
+                f"HINANCE does not list {missing}; it lists {sorted(self._rest.markets)[:20]}"
+            )
+
+    # -- grouping by close time ------------------------------------------------------------
+
+    def _add(self, bar: Bar) -> None:
+        close = bar.close_time_ms
+        self._next_open[bar.symbol] = bar.open_time_ms + self._interval_ms
+        if self._last_close_ms is not None and close <= self._last_close_ms:
+            self.late_dropped += 1
+            log.warning("bar.late_dropped", symbol=bar.symbol, open_time_ms=bar.open_time_ms)
+            return
+        group = self._pending.setdefault(close, {})
+        if bar.symbol in group:
+            self.duplicates_dropped += 1
+            return
+        group[bar.symbol] = bar
+        self._first_seen.setdefault(close, self._monotonic())
+
+    def _flush(self, *, final: bool) -> list[BarEvent]:
+        """Emit groups in close-time order: complete ones, expired ones, or (final) all known."""
+        events: list[BarEvent] = []
+        now = self._monotonic()
+        closes = sorted(self._pending)
+        for index, close in enumerate(closes):
+            group = self._pending[close]
+            complete = len(group) == len(self.symbols)
+            expired = now - self._first_seen[close] >= self.config.close_grace_s
+            later_complete = any(
+                len(self._pending[c]) == len(self.symbols) for c in closes[index + 1 :]
+            )
+            if not (complete or expired or later_complete or (final and self._settled(close))):
+                break
+            if not complete:
+                missing = sorted(set(self.symbols) - set(group))
+                log.warning("bar.missing", close_time_ms=close, symbols=missing)
+            bars = tuple(group[s] for s in self.symbols if s in group)
+            events.append(BarEvent(close, bars, received_ms=int(time.time() * 1000)))
+            del self._pending[close]
+            del self._first_seen[close]
+            self._last_close_ms = close
+        return events
+
+    def _settled(self, close_ms: int) -> bool:
+        """Return whether every symbol is known past this close (no bar can still join it)."""
+        return all(self._next_open.get(s, 0) >= close_ms for s in self.symbols)
+
+    # -- timing ----------------------------------------------------------------------------
+
+    def _backoff_s(self, attempt: int) -> float:
+        ceiling = min(
+            self.config.reconnect_max_s, self.config.reconnect_initial_s * 2 ** (attempt - 1)
+        )
+        return ceiling * self._rng.uniform(0.5, 1.0)
+
+    async def _wait(self, delay: float) -> None:
+        if self._sleep is not None:
+            await self._sleep(delay)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), timeout=delay)
+
+
+def _bar_from_kline(symbol: str, interval_s: int, kline: dict[str, Any]) -> Bar:
+    return Bar(
+        symbol=symbol,
+        interval_s=interval_s,
+        open_time_ms=int(kline["t"]),
+        open=float(kline["o"]),
+        high=float(kline["h"]),
+        low=float(kline["l"]),
+        close=float(kline["c"]),
+        volume=float(kline["v"]),
+    )
+
+
+def _bar_from_row(symbol: str, interval_s: int, row: list[Any]) -> Bar:
+    return Bar(
+        symbol=symbol,
+        interval_s=interval_s,
+        open_time_ms=int(row[0]),
+        open=float(row[1]),
+        high=float(row[2]),
+        low=float(row[3]),
+        close=float(row[4]),
+        volume=float(row[5]),
+    )

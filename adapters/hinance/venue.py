@@ -1,0 +1,497 @@
+"""HinanceVenue: orders on a Binance-compatible endpoint through ccxt, fills from its answers.
+
+`submit` applies the symbol filters first, then places the order with
+`newClientOrderId = order.order_id`; a client id the venue already knows (a restarted daemon
+re-sending, or an answer lost in transit) is recovered by querying it instead of ordering
+twice. Fills come from the FULL answer's `fills`, and for resting orders from `myTrades`
+polled in `on_bars`. An order the venue forgot (a testnet reset) is marked EXPIRED with a
+`VENUE_RESET: …` reason; nothing else is touched.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import ccxt
+import structlog
+
+from adapters.hinance import errors
+from adapters.hinance.config import HinanceConfig
+from adapters.hinance.credentials import HinanceCredentials
+from adapters.hinance.exchange import rest_client
+from adapters.hinance.filters import SymbolFilters
+from adapters.hinance.rate_limit import RequestGovernor
+from adapters.simulated.venue import OrderState
+from trader.domain import ZERO, Bar, Fill, Order, OrderStatus, OrderType, Side, to_decimal
+from trader.domain.ids import fill_id
+from trader.errors import VenueError
+
+log = structlog.get_logger(__name__)
+
+_STATUS = {
+    "NEW": OrderStatus.NEW,
+    "PENDING_NEW": OrderStatus.NEW,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELED,
+    "PENDING_CANCEL": OrderStatus.CANCELED,
+    "REJECTED": OrderStatus.REJECTED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
+}
+FINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+@dataclass(slots=True)
+class _Tracked:
+    order: Order
+    status: OrderStatus = OrderStatus.NEW
+    exchange_id: str | None = None
+    filled: Decimal = ZERO
+    notional: Decimal = ZERO
+    fees: Decimal = ZERO
+    trade_ids: set[str] = field(default_factory=set)
+    fill_count: int = 0
+    updated_ms: int = 0
+    reason: str = ""
+
+    def snapshot(self) -> OrderState:
+        return OrderState(
+            order=self.order,
+            status=self.status,
+            filled_quantity=self.filled,
+            average_price=self.notional / self.filled if self.filled else None,
+            fees=self.fees,
+            arrival_ms=self.order.created_ms,
+            bars_seen=0,
+            updated_ms=self.updated_ms,
+            reason=self.reason,
+        )
+
+
+class HinanceVenue:
+    """An `adapters.base.Venue` (and `QuoteBalance`) on a Binance-compatible spot endpoint."""
+
+    def __init__(
+        self,
+        config: HinanceConfig,
+        credentials: HinanceCredentials,
+        *,
+        exchange: Any | None = None,
+        governor: RequestGovernor | None = None,
+    ) -> None:
+        self.config = config
+        self._exchange = exchange if exchange is not None else rest_client(config, credentials)
+        self.governor = governor or RequestGovernor(
+            weight_limit_1m=config.weight_limit_1m,
+            soft_fraction=config.weight_soft_fraction,
+            max_wait_s=config.max_retry_after_s,
+        )
+        self.filters: dict[str, SymbolFilters] = {}
+        self._orders: dict[str, _Tracked] = {}
+        self._changed: dict[str, None] = {}
+        self._last_price: dict[str, Decimal] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def used_weight_1m(self) -> int | None:
+        """Return the request weight the endpoint last reported for this minute."""
+        return self.governor.used_weight_1m
+
+    async def start(self) -> None:
+        """Load markets and filters (done lazily by the first order otherwise)."""
+        if self.filters:
+            return
+        await self._call("load_markets", "load_markets")
+        markets = self._exchange.markets
+        for symbol in self.config.symbols:
+            market = markets.get(symbol)
+            if market is None:
+                raise VenueError(f"HINANCE does not list {symbol}")
+            self.filters[symbol] = SymbolFilters.from_exchange_info(symbol, market["info"])
+        log.info("venue.started", venue="hinance", symbols=list(self.filters))
+
+    # -- Venue protocol --------------------------------------------------------------------
+
+    async def submit(self, order: Order) -> list[Fill]:
+        """Apply the filters, place the order (or adopt it if already placed); return its fills."""
+        await self.start()
+        async with self._lock:
+            return await self._submit(order)
+
+    async def on_bars(self, bars: Sequence[Bar]) -> list[Fill]:
+        """Note the bars' prices and poll open orders for fills, cancels and resets."""
+        for bar in bars:
+            self._last_price[bar.symbol] = to_decimal(bar.close)
+        if not self.config.poll_open_orders:
+            return []
+        fills: list[Fill] = []
+        async with self._lock:
+            for tracked in [t for t in self._orders.values() if t.status not in FINAL]:
+                fills.extend(await self._poll(tracked))
+        return fills
+
+    async def cancel(self, order_id: str) -> None:
+        """Cancel an open order by its client id; one the venue forgot is marked, not raised."""
+        await self.start()
+        async with self._lock:
+            tracked = self._orders.get(order_id)
+            symbols = [tracked.order.symbol] if tracked else list(self.config.symbols)
+            for symbol in symbols:
+                try:
+                    answer = await self._call(
+                        "cancel", "cancel_order", "", symbol, {"origClientOrderId": order_id}
+                    )
+                except errors.HinanceVenueError as exc:
+                    if exc.binance_code in errors.UNKNOWN_ORDER_CODES:
+                        continue
+                    raise
+                if tracked is not None:
+                    self._update_from_answer(tracked, answer["info"])
+                log.info("order.canceled", order_id=order_id, symbol=symbol)
+                return
+            if tracked is None:
+                raise VenueError(f"HINANCE knows no open order {order_id}")
+            self._vanished(tracked, "cancel")
+
+    async def open_orders(self) -> list[Order]:
+        """Return the venue's open orders of the configured symbols."""
+        await self.start()
+        result: list[Order] = []
+        for symbol in self.config.symbols:
+            for raw in await self._call("open_orders", "fetch_open_orders", symbol):
+                info = raw["info"]
+                client_id = info.get("clientOrderId", "")
+                tracked = self._orders.get(client_id)
+                result.append(tracked.order if tracked else self._order_from_info(symbol, info))
+        return result
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self._exchange.close()
+
+    # -- beyond the protocol ---------------------------------------------------------------
+
+    async def quote_balance(self) -> Decimal:
+        """Return the total quote-asset balance (free plus locked)."""
+        balance = await self._call("balance", "fetch_balance")
+        info = balance.get("info", {})
+        for row in info.get("balances", []):
+            if row.get("asset") == self.config.quote_asset:
+                return Decimal(row["free"]) + Decimal(row["locked"])
+        return ZERO
+
+    def order_status(self, order_id: str) -> OrderState | None:
+        """Return what the venue last said about an order (None if this venue never saw it)."""
+        tracked = self._orders.get(order_id)
+        return tracked.snapshot() if tracked else None
+
+    def pop_changed_orders(self) -> list[OrderState]:
+        """Return the orders whose state changed since the last call, in the order they changed."""
+        changed = [self._orders[order_id].snapshot() for order_id in self._changed]
+        self._changed.clear()
+        return changed
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _submit(self, order: Order) -> list[Fill]:
+        existing = self._orders.get(order.order_id)
+        if existing is not None and existing.status is not OrderStatus.REJECTED:
+            # Already sent by this process: nothing new (its fills came with the first answer).
+            return []
+        accepted = self._apply_filters(order)
+        tracked = _Tracked(order=accepted, updated_ms=order.created_ms)
+        if self.config.query_before_submit:
+            recovered = await self._recover(tracked)
+            if recovered is not None:
+                return recovered
+        try:
+            answer = await self._place(accepted)
+        except errors.HinanceVenueError as exc:
+            if exc.binance_message == errors.DUPLICATE_ORDER_MESSAGE:
+                recovered = await self._recover(tracked)
+                if recovered is not None:
+                    return recovered
+            if exc.retryable and exc.binance_code is None:
+                # The order may have reached the venue before the connection failed.
+                recovered = await self._recover(tracked)
+                if recovered is not None:
+                    return recovered
+            code = "VENUE_REJECTED" if exc.binance_code is not None else "VENUE_UNAVAILABLE"
+            reason = f"{code}: code={exc.binance_code}, msg={exc.binance_message or exc}"
+            self._reject(tracked, reason)
+            raise errors.OrderRefusedError(
+                order.order_id,
+                code,
+                reason,
+                binance_code=exc.binance_code,
+                binance_message=exc.binance_message,
+            ) from exc
+        self._orders[order.order_id] = tracked
+        info = answer["info"]
+        fills = self._fills_from(tracked, info.get("fills") or [], info)
+        self._update_from_answer(tracked, info)
+        log.info(
+            "order.sent",
+            order_id=order.order_id,
+            symbol=order.symbol,
+            status=str(tracked.status),
+            filled=str(tracked.filled),
+            fills=len(fills),
+        )
+        return fills
+
+    def _apply_filters(self, order: Order) -> Order:
+        filters = self.filters.get(order.symbol)
+        if filters is None:
+            raise errors.OrderRefusedError(
+                order.order_id,
+                "UNKNOWN_SYMBOL",
+                f"UNKNOWN_SYMBOL: symbol={order.symbol}, known={','.join(self.filters)}",
+            )
+        quantity = filters.round_quantity(order.quantity)
+        price = order.limit_price
+        market = order.order_type is OrderType.MARKET
+        if price is not None:
+            price = filters.round_price(price, order.side)
+        reference = price if not market else self._last_price.get(order.symbol)
+        reason = filters.refusal(quantity, reference, market=market)
+        if reason is not None:
+            code = reason.partition(":")[0]
+            log.info("order.refused", order_id=order.order_id, reason=reason)
+            self._changed[order.order_id] = None
+            self._orders[order.order_id] = _Tracked(
+                order=order,
+                status=OrderStatus.REJECTED,
+                updated_ms=order.created_ms,
+                reason=reason,
+            )
+            raise errors.OrderRefusedError(order.order_id, code, reason)
+        if quantity != order.quantity:
+            log.info(
+                "order.quantity_rounded",
+                order_id=order.order_id,
+                requested=str(order.quantity),
+                sent=str(quantity),
+            )
+        return Order(
+            order_id=order.order_id,
+            decision_id=order.decision_id,
+            signal_id=order.signal_id,
+            symbol=order.symbol,
+            side=order.side,
+            order_type=order.order_type,
+            quantity=quantity,
+            created_ms=order.created_ms,
+            limit_price=price,
+        )
+
+    async def _place(self, order: Order) -> Any:
+        params: dict[str, Any] = {
+            "newClientOrderId": order.order_id,
+            "newOrderRespType": "FULL",
+        }
+        price = None if order.limit_price is None else str(order.limit_price)
+        if order.order_type is OrderType.LIMIT:
+            params["timeInForce"] = "GTC"
+        return await self._call(
+            "submit",
+            "create_order",
+            order.symbol,
+            order.order_type.value.lower(),
+            order.side.value.lower(),
+            str(order.quantity),
+            price,
+            params,
+        )
+
+    async def _recover(self, tracked: _Tracked) -> list[Fill] | None:
+        """Adopt an order the venue already has under this client id; None if it has none."""
+        order = tracked.order
+        try:
+            answer = await self._call(
+                "query", "fetch_order", "", order.symbol, {"origClientOrderId": order.order_id}
+            )
+        except errors.HinanceVenueError as exc:
+            if exc.binance_code in errors.UNKNOWN_ORDER_CODES:
+                return None
+            raise
+        self._orders[order.order_id] = tracked
+        info = answer["info"]
+        tracked.exchange_id = str(info.get("orderId"))
+        fills = await self._trades_since(tracked)
+        self._update_from_answer(tracked, info)
+        log.warning(
+            "order.recovered",
+            order_id=order.order_id,
+            status=str(tracked.status),
+            fills=len(fills),
+        )
+        return fills
+
+    async def _poll(self, tracked: _Tracked) -> list[Fill]:
+        order = tracked.order
+        try:
+            answer = await self._call(
+                "query", "fetch_order", "", order.symbol, {"origClientOrderId": order.order_id}
+            )
+        except errors.HinanceVenueError as exc:
+            if exc.binance_code in errors.UNKNOWN_ORDER_CODES:
+                self._vanished(tracked, "query")
+                return []
+            log.warning("order.poll_failed", order_id=order.order_id, error=str(exc))
+            return []
+        info = answer["info"]
+        executed = Decimal(str(info.get("executedQty", "0")))
+        fills: list[Fill] = []
+        if executed > tracked.filled:
+            fills = await self._trades_since(tracked)
+        self._update_from_answer(tracked, info)
+        return fills
+
+    async def _trades_since(self, tracked: _Tracked) -> list[Fill]:
+        order = tracked.order
+        if tracked.exchange_id is None:
+            return []
+        trades = await self._call(
+            "trades", "fetch_my_trades", order.symbol, None, None, {"orderId": tracked.exchange_id}
+        )
+        raw = [
+            {
+                "price": t["info"]["price"],
+                "qty": t["info"]["qty"],
+                "commission": t["info"].get("commission", "0"),
+                "commissionAsset": t["info"].get("commissionAsset", self.config.quote_asset),
+                "tradeId": t["info"].get("id"),
+                "time": t["info"].get("time"),
+            }
+            for t in trades
+            if str(t["info"].get("orderId")) == tracked.exchange_id
+        ]
+        return self._fills_from(tracked, raw, {})
+
+    def _fills_from(
+        self, tracked: _Tracked, raw_fills: list[dict[str, Any]], answer: dict[str, Any]
+    ) -> list[Fill]:
+        order = tracked.order
+        base, _, quote = order.symbol.partition("/")
+        fills: list[Fill] = []
+        for raw in raw_fills:
+            trade_id = str(raw.get("tradeId"))
+            if trade_id in tracked.trade_ids:
+                continue
+            tracked.trade_ids.add(trade_id)
+            price = Decimal(str(raw["price"]))
+            quantity = Decimal(str(raw["qty"]))
+            commission = Decimal(str(raw.get("commission", "0")))
+            asset = raw.get("commissionAsset", quote)
+            if asset == quote:
+                fee = commission
+            elif asset == base:
+                # Binance may charge a BUY's commission in the base asset; value it in quote.
+                fee = commission * price
+            else:
+                log.warning(
+                    "fill.fee_unconverted",
+                    order_id=order.order_id,
+                    asset=asset,
+                    amount=str(commission),
+                )
+                fee = ZERO
+            time_ms = int(raw.get("time") or answer.get("transactTime") or tracked.updated_ms)
+            fill = Fill(
+                fill_id=fill_id(order.order_id, tracked.fill_count),
+                order_id=order.order_id,
+                symbol=order.symbol,
+                side=order.side,
+                quantity=quantity,
+                price=price,
+                fee=fee,
+                time_ms=time_ms,
+            )
+            tracked.fill_count += 1
+            tracked.filled += quantity
+            tracked.notional += quantity * price
+            tracked.fees += fee
+            tracked.updated_ms = max(tracked.updated_ms, time_ms)
+            self._changed[order.order_id] = None
+            fills.append(fill)
+        return fills
+
+    def _update_from_answer(self, tracked: _Tracked, info: dict[str, Any]) -> None:
+        if info.get("orderId") is not None:
+            tracked.exchange_id = str(info["orderId"])
+        status = _STATUS.get(str(info.get("status", "")))
+        if status is None or status == tracked.status:
+            return
+        tracked.status = status
+        tracked.updated_ms = int(
+            info.get("updateTime") or info.get("transactTime") or tracked.updated_ms
+        )
+        if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED):
+            tracked.reason = tracked.reason or (
+                f"VENUE_{status.value}: filled={tracked.filled}, quantity={tracked.order.quantity}"
+            )
+        self._changed[tracked.order.order_id] = None
+
+    def _vanished(self, tracked: _Tracked, operation: str) -> None:
+        """Mark an order the venue no longer knows (a testnet reset) as EXPIRED, with a reason."""
+        tracked.status = OrderStatus.EXPIRED
+        tracked.reason = (
+            f"VENUE_RESET: operation={operation}, filled={tracked.filled}, "
+            f"quantity={tracked.order.quantity}"
+        )
+        self._changed[tracked.order.order_id] = None
+        log.warning("order.vanished", order_id=tracked.order.order_id, reason=tracked.reason)
+
+    def _reject(self, tracked: _Tracked, reason: str) -> None:
+        tracked.status = OrderStatus.REJECTED
+        tracked.reason = reason
+        self._orders[tracked.order.order_id] = tracked
+        self._changed[tracked.order.order_id] = None
+        log.info("order.rejected", order_id=tracked.order.order_id, reason=tracked.reason)
+
+    def _order_from_info(self, symbol: str, info: dict[str, Any]) -> Order:
+        price = Decimal(str(info.get("price", "0")))
+        return Order(
+            order_id=str(info.get("clientOrderId", "")),
+            decision_id="",
+            signal_id="",
+            symbol=symbol,
+            side=Side(str(info.get("side", "BUY"))),
+            order_type=OrderType(str(info.get("type", "LIMIT"))),
+            quantity=Decimal(str(info.get("origQty", "0"))),
+            created_ms=int(info.get("time") or 0),
+            limit_price=price if price > 0 else None,
+        )
+
+    def _last_body(self) -> str | None:
+        body = getattr(self._exchange, "last_http_response", None)
+        return body if isinstance(body, str) else None
+
+    async def _call(self, operation: str, method: str, *args: Any) -> Any:
+        """Call a ccxt method with weight tracking, 429/418 backoff and error translation."""
+        attempts = self.config.rate_limit_retries + 1
+        for attempt in range(attempts):
+            await self.governor.wait_turn(operation)
+            # A failure without a response must not be read against an older error body.
+            self._exchange.last_http_response = None
+            try:
+                result = await getattr(self._exchange, method)(*args)
+            except ccxt.DDoSProtection as exc:
+                self.governor.on_rate_limited(
+                    errors.rate_limit_status(exc), self._exchange.last_response_headers
+                )
+                if attempt + 1 < attempts:
+                    continue
+                raise errors.to_venue_error(exc, operation, self._last_body()) from exc
+            except ccxt.BaseError as exc:
+                self.governor.observe(self._exchange.last_response_headers)
+                raise errors.to_venue_error(exc, operation, self._last_body()) from exc
+            self.governor.observe(self._exchange.last_response_headers)
+            return result
+        raise VenueError(f"HINANCE {operation}: no attempts left")  # unreachable: loop raises

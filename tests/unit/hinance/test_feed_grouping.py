@@ -1,0 +1,82 @@
+"""Grouping closed bars by close time: complete groups at once, a lagging symbol after the grace."""
+
+from __future__ import annotations
+
+from structlog.testing import capture_logs
+
+from adapters.hinance import HinanceConfig, HinanceFeed
+from trader.domain import Bar
+
+ETH, BTC = "ETH/USDT", "BTC/USDT"
+T0 = 1_767_225_600_000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class NoRest:
+    """Stands in for the REST client; grouping never calls it."""
+
+    markets: dict[str, object] = {}
+
+    async def close(self) -> None:
+        return None
+
+
+def bar(symbol: str, index: int) -> Bar:
+    return Bar(symbol, 300, T0 + index * 300_000, 1.0, 2.0, 0.5, 1.5, 10.0)
+
+
+def make_feed(clock: Clock) -> HinanceFeed:
+    config = HinanceConfig(symbols=(ETH, BTC), close_grace_s=2.0)
+    return HinanceFeed(config, rest=NoRest(), monotonic=clock)
+
+
+def test_a_complete_group_goes_at_once_in_symbol_order() -> None:
+    clock = Clock()
+    feed = make_feed(clock)
+    feed._add(bar(BTC, 0))
+    assert feed._flush(final=False) == []
+    feed._add(bar(ETH, 0))
+    (event,) = feed._flush(final=False)
+    assert [b.symbol for b in event.bars] == [ETH, BTC]
+    assert event.close_time_ms == T0 + 300_000
+
+
+def test_a_lagging_symbol_is_waited_for_then_left_out() -> None:
+    clock = Clock()
+    feed = make_feed(clock)
+    feed._add(bar(ETH, 0))
+    clock.now += 1.9
+    assert feed._flush(final=False) == []
+    clock.now += 0.2
+    with capture_logs() as logs:
+        (event,) = feed._flush(final=False)
+        feed._add(bar(BTC, 0))  # arrives after its group went out
+    assert [b.symbol for b in event.bars] == [ETH]
+    assert [e["event"] for e in logs] == ["bar.missing", "bar.late_dropped"]
+    assert feed.late_dropped == 1 and feed._next_open[BTC] == T0 + 300_000
+
+
+def test_a_later_complete_group_releases_an_earlier_partial_one() -> None:
+    clock = Clock()
+    feed = make_feed(clock)
+    feed._add(bar(ETH, 0))
+    feed._add(bar(ETH, 1))
+    feed._add(bar(BTC, 1))
+    events = feed._flush(final=False)
+    assert [len(e.bars) for e in events] == [1, 2]
+    assert [e.close_time_ms for e in events] == [T0 + 300_000, T0 + 600_000]
+
+
+def test_duplicates_are_dropped() -> None:
+    clock = Clock()
+    feed = make_feed(clock)
+    feed._add(bar(ETH, 0))
+    feed._add(bar(ETH, 0))
+    assert feed.duplicates_dropped == 1

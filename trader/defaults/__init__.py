@@ -1,0 +1,1 @@
+"""Embedded default configuration (a link to config/default.toml)."""

@@ -1,0 +1,4 @@
+"""The one pipeline for live, paper and replay.
+
+bar event → features → ensemble → risk → venue → ledger.
+"""

@@ -1,0 +1,1 @@
+"""The ledger: the source of truth, written once per bar event."""

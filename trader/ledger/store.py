@@ -1,0 +1,241 @@
+"""LedgerStore: the one way to write and read the ledger; every failure is a LedgerError."""
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, desc, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from trader.errors import LedgerError
+from trader.ledger.config import LedgerConfig
+from trader.ledger.database import WRITE_OPTION, open_engine
+from trader.ledger.digest import ledger_digest
+from trader.ledger.records import EventRecord, RunInfo
+from trader.ledger.resume import ResumeState, load_resume, run_info
+from trader.ledger.tables import RUNS
+from trader.ledger.types import decimal_to_db
+from trader.ledger.writer import SqlText, build_rows, insert_rows, pending_events
+
+log = structlog.get_logger(__name__)
+
+
+_BULK_GC_THRESHOLD = 512
+
+
+@contextmanager
+def _gc_paused(pause: bool) -> Iterator[None]:
+    # A bulk write allocates millions of long-lived tuples; the cyclic collector would rescan
+    # them over and over (it more than doubles the time) and there are no cycles to find.
+    was_enabled = gc.isenabled()
+    if pause and was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
+
+
+class RunStatus(StrEnum):
+    """Lifecycle of a run as the `runs.status` column records it."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"  # SIGINT/SIGTERM: the bar in flight finished, then exit
+    FINISHED = "finished"  # a finite feed ended
+    FAILED = "failed"
+
+
+class LedgerStore:
+    """The ledger database (SQLite in WAL mode by default, or PostgreSQL).
+
+    With `create` (the default) the database, its folder and its tables are created when
+    missing; without it a missing ledger is a LedgerError (what `trader status` wants).
+    """
+
+    def __init__(self, config_or_url: LedgerConfig | str, *, create: bool = True) -> None:
+        if isinstance(config_or_url, LedgerConfig):
+            config = config_or_url
+        else:
+            try:
+                config = LedgerConfig(url=config_or_url)
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                raise LedgerError(reason) from exc
+        self.config = config
+        self._engine: Engine = open_engine(config, create=create)
+        self._dialect = self._engine.dialect.name
+        if create:  # readers such as `trader status --json` stay silent
+            log.debug(
+                "ledger.opened", url=self._engine.url.render_as_string(), dialect=self._dialect
+            )
+
+    @property
+    def engine(self) -> Engine:
+        """Return the SQLAlchemy engine (for readers such as the status report and migrations)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "LedgerStore":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as connection:
+                connection.execution_options(**{WRITE_OPTION: True})
+                with connection.begin():
+                    yield connection
+        except SQLAlchemyError as exc:
+            log.error("ledger.write_failed", operation=what, error=str(exc).splitlines()[0])
+            raise LedgerError(f"ledger write failed ({what}): {exc}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Yield a connection inside one read transaction (a consistent snapshot on SQLite WAL)."""
+        try:
+            with self._engine.connect() as connection, connection.begin():
+                yield connection
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"ledger read failed: {exc}") from exc
+
+    def begin_run(self, run: RunInfo) -> bool:
+        """Record a new run and return True, or mark an existing run_id running and return False.
+
+        Resuming checks that mode, profile, initial cash and quote currency match the stored run.
+        """
+        decimal_to_db(run.initial_cash, self._dialect)
+        with self._write("begin_run") as connection:
+            row = connection.execute(select(RUNS).where(RUNS.c.run_id == run.run_id)).first()
+            if row is None:
+                connection.execute(
+                    insert(RUNS).values(
+                        run_id=run.run_id,
+                        mode=run.mode,
+                        profile=run.profile,
+                        started_ms=run.started_ms,
+                        config_json=run.config_json,
+                        initial_cash=run.initial_cash,
+                        quote_currency=run.quote_currency,
+                        status=RunStatus.RUNNING.value,
+                    )
+                )
+                log.info("run.begun", run_id=run.run_id, mode=run.mode, profile=run.profile)
+                return True
+            stored = run_info(row)
+            mismatched = [
+                name
+                for name in ("mode", "profile", "initial_cash", "quote_currency")
+                if getattr(stored, name) != getattr(run, name)
+            ]
+            if mismatched:
+                details = ", ".join(
+                    f"{name}: stored {getattr(stored, name)!r}, given {getattr(run, name)!r}"
+                    for name in mismatched
+                )
+                raise LedgerError(f"cannot resume run {run.run_id}: it differs in {details}")
+            if stored.config_json != run.config_json:
+                log.warning("run.config_changed", run_id=run.run_id)
+            connection.execute(
+                update(RUNS)
+                .where(RUNS.c.run_id == run.run_id)
+                .values(status=RunStatus.RUNNING.value, ended_ms=None)
+            )
+            log.info(
+                "run.resumed",
+                run_id=run.run_id,
+                previous_status=row.status,
+                last_event_ms=row.last_event_ms,
+            )
+            return False
+
+    def write_event(self, record: EventRecord) -> bool:
+        """Write one bar event in one transaction; return False if it was already written.
+
+        Idempotent per (run_id, close_time_ms), so a crash-resumed replay never duplicates. A
+        database failure (a duplicate order or fill id, a lost connection) raises LedgerError and
+        leaves nothing of the event behind. An empty `risk_state` leaves the stored one as it is.
+        """
+        return self.write_events((record,)) == 1
+
+    def write_events(self, records: Sequence[EventRecord]) -> int:
+        """Write many bar events in one transaction; return how many were new.
+
+        Leaves exactly the rows `write_event` would leave written one by one; events already in
+        the ledger (or repeated in the batch) are skipped. Any failure writes nothing.
+        """
+        if not records:
+            return 0
+        with _gc_paused(len(records) >= _BULK_GC_THRESHOLD):
+            batch = [build_rows(record, self._dialect) for record in records]
+            with self._write("write_events") as connection:
+                sql = SqlText(connection)
+                todo, skipped, missing = pending_events(connection, sql, batch)
+                if missing:
+                    raise LedgerError(
+                        f"events name runs that were never begun: {sorted(missing)}; "
+                        "call begin_run first"
+                    )
+                insert_rows(connection, sql, todo)
+        if skipped:  # one line per call: a resumed replay may skip thousands of events
+            log.info(
+                "ledger_events.skipped",
+                run_ids=sorted({rows.run_id for rows in skipped}),
+                count=len(skipped),
+                first_close_time_ms=min(rows.close_time_ms for rows in skipped),
+                last_close_time_ms=max(rows.close_time_ms for rows in skipped),
+            )
+        return len(todo)
+
+    def _touch_run(self, run_id: str, what: str, **values: object) -> None:
+        with self._write(what) as connection:
+            result = connection.execute(update(RUNS).where(RUNS.c.run_id == run_id).values(values))
+            if result.rowcount == 0:
+                raise LedgerError(f"{what}: no run {run_id!r} in the ledger")
+
+    def heartbeat(self, run_id: str, now_ms: int) -> None:
+        """Record that the run's daemon is alive at now_ms (wall clock)."""
+        self._touch_run(run_id, "heartbeat", last_heartbeat_ms=now_ms)
+
+    def end_run(self, run_id: str, now_ms: int, status: RunStatus | str) -> None:
+        """Mark a run ended at now_ms with status `stopped`, `finished` or `failed`."""
+        try:
+            final = RunStatus(status)
+        except ValueError as exc:
+            raise LedgerError(
+                f"run status must be one of {[s.value for s in RunStatus]}, got {status!r}"
+            ) from exc
+        self._touch_run(run_id, "end_run", status=final.value, ended_ms=now_ms)
+        log.info("run.ended", run_id=run_id, status=final.value)
+
+    def load_resume_state(self, run_id: str, bars_per_symbol: int = 64) -> ResumeState | None:
+        """Return what a restart needs to continue run_id, or None if the ledger has no such run.
+
+        `bars_per_symbol` recent bars per symbol come back (oldest first) to rebuild feature
+        windows; himari60 needs 51.
+        """
+        with self.read() as connection:
+            return load_resume(connection, run_id, bars_per_symbol)
+
+    def latest_run_id(self) -> str | None:
+        """Return the id of the most recently started run, or None for an empty ledger."""
+        with self.read() as connection:
+            return connection.execute(
+                select(RUNS.c.run_id)
+                .order_by(desc(RUNS.c.started_ms), desc(RUNS.c.run_id))
+                .limit(1)
+            ).scalar()
+
+    def digest(self, run_id: str | None = None) -> str:
+        """Return the sha256 of the ledger's deterministic contents (one run, or all runs)."""
+        with self.read() as connection:
+            return ledger_digest(connection, run_id)

@@ -1,0 +1,1 @@
+"""Running as a systemd service: sd_notify, watchdog health, credentials."""
