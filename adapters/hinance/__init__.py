@@ -1,5 +1,6 @@
 """HINANCE: a Binance-compatible paper-trading endpoint (default: the spot testnet) via ccxt."""
 
+from adapters.hinance.build import build_hinance
 from adapters.hinance.config import HinanceConfig
 from adapters.hinance.credentials import HinanceCredentials, load_credentials
 from adapters.hinance.errors import HinanceVenueError, OrderRefusedError
@@ -15,5 +16,6 @@ __all__ = [
     "HinanceVenueError",
     "OrderRefusedError",
     "SymbolFilters",
+    "build_hinance",
     "load_credentials",
 ]

@@ -82,7 +82,7 @@ class RequestGovernor:
             self.banned += 1
         else:
             self.rate_limited += 1
-        log.warning("venue.rate_limited", status=status, retry_after_s=wait_s)
+        log.warning("request.rate_limited", status=status, retry_after_s=wait_s)
         return wait_s
 
     def delay_s(self) -> float:
@@ -109,5 +109,5 @@ class RequestGovernor:
                 f"HINANCE {operation} not sent: rate-limited for {wait:.0f} s more "
                 f"(max_retry_after_s={self.max_wait_s:.0f})"
             )
-        log.info("venue.throttled", operation=operation, wait_s=round(wait, 3))
+        log.info("request.throttled", operation=operation, wait_s=round(wait, 3))
         await self._sleep(wait)

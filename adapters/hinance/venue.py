@@ -9,7 +9,7 @@ polled in `on_bars`. An order the venue forgot (a testnet reset) is marked EXPIR
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -184,6 +184,63 @@ class HinanceVenue:
             if row.get("asset") == self.config.quote_asset:
                 return Decimal(row["free"]) + Decimal(row["locked"])
         return ZERO
+
+    async def restore(
+        self,
+        *,
+        cash: Decimal,
+        positions: Mapping[str, Decimal],
+        marks: Mapping[str, Decimal],
+        open_orders: Sequence[Any],
+    ) -> None:
+        """Resume after a restart: follow the ledger's open orders again and compare cash.
+
+        Each open order (with `.order` and `.filled_quantity`) is looked up by client id. Trades
+        the ledger already holds keep their fill ids; later ones come from the next `on_bars`.
+        An order the venue forgot is marked EXPIRED (`VENUE_RESET: …`).
+        """
+        await self.start()
+        async with self._lock:
+            for open_order in open_orders:
+                await self._readopt(open_order.order, open_order.filled_quantity)
+        venue_cash = await self.quote_balance()
+        if venue_cash != cash:
+            # The ledger stays the source of truth; a reset testnet or manual trades show here.
+            log.warning(
+                "venue.balance_mismatch",
+                asset=self.config.quote_asset,
+                ledger=str(cash),
+                venue=str(venue_cash),
+            )
+        log.info("venue.restored", open_orders=len(open_orders), positions=len(positions))
+
+    async def _readopt(self, order: Order, filled: Decimal) -> None:
+        tracked = _Tracked(order=order, filled=ZERO, updated_ms=order.created_ms)
+        self._orders[order.order_id] = tracked
+        try:
+            answer = await self._call(
+                "query", "fetch_order", "", order.symbol, {"origClientOrderId": order.order_id}
+            )
+        except errors.HinanceVenueError as exc:
+            if exc.binance_code in errors.UNKNOWN_ORDER_CODES:
+                tracked.filled = filled
+                self._vanished(tracked, "restore")
+                return
+            raise
+        tracked.exchange_id = str(answer["info"].get("orderId"))
+        trades = await self._call(
+            "trades", "fetch_my_trades", order.symbol, None, None, {"orderId": tracked.exchange_id}
+        )
+        # The ledger holds the first trades up to `filled`: mark them seen, in trade order.
+        for trade in sorted(trades, key=lambda t: int(t["info"].get("id") or 0)):
+            quantity = Decimal(str(trade["info"]["qty"]))
+            if tracked.filled + quantity > filled:
+                break
+            tracked.trade_ids.add(str(trade["info"].get("id")))
+            tracked.fill_count += 1
+            tracked.filled += quantity
+            tracked.notional += quantity * Decimal(str(trade["info"]["price"]))
+        tracked.status = OrderStatus.PARTIALLY_FILLED if tracked.filled else OrderStatus.NEW
 
     def order_status(self, order_id: str) -> OrderState | None:
         """Return what the venue last said about an order (None if this venue never saw it)."""

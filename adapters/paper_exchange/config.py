@@ -2,6 +2,7 @@
 
 import ipaddress
 import math
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,7 +17,9 @@ class PaperExchangeConfig(BaseModel):
 
     `speed` is market seconds per real second (300: one 300 s bar every second); 0 stops the
     clock (tests then step it by hand). `history_bars` bars are already closed at start, so
-    clients can backfill a window at once.
+    clients can backfill a window at once. `time_base` "now" moves bar times so the bar in
+    progress at start is the current wall-clock interval (at speed 1 the market keeps time like
+    a live exchange; faster, it runs ahead); "recorded" keeps the file's or seed's times.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -27,6 +30,7 @@ class PaperExchangeConfig(BaseModel):
     speed: float = Field(default=1.0, ge=0)
     symbol: str = "ETH/USDT"
     history_bars: int = Field(default=1000, ge=1)
+    time_base: Literal["now", "recorded"] = "now"
     updates_per_bar: int = Field(default=0, ge=0, le=600)
     api_key: str = DEMO_API_KEY
     api_secret: str = Field(default=DEMO_API_SECRET, repr=False)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from aiohttp import web
 from adapters.paper_exchange.config import PaperExchangeConfig
 from adapters.paper_exchange.market import MarketClock, Tick
 from adapters.paper_exchange.rest import RestApi, interval_name
-from adapters.paper_exchange.sources import BarSource, open_source
+from adapters.paper_exchange.sources import BarSource, open_source, rebase_to_now
 from adapters.paper_exchange.state import PaperState
 from adapters.paper_exchange.streams import StreamHub
 from adapters.paper_exchange.symbols import SymbolRules
@@ -35,6 +36,9 @@ class PaperExchange:
         if source is None:
             market = config.market.model_copy(update={"seed": config.seed})
             source = open_source(config.feed, symbol=config.symbol, market=market)
+        if config.time_base == "now":
+            start = max(0, min(config.history_bars, len(source) - 1))
+            source = rebase_to_now(source, start, int(time.time() * 1000))
         self.clock = MarketClock(
             source,
             history_bars=config.history_bars,

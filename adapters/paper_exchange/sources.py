@@ -5,6 +5,7 @@ the same market for the same seed or file.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -87,6 +88,43 @@ class SeriesSource:
 
     def __len__(self) -> int:
         return len(self.series)
+
+
+class ShiftedSource:
+    """Another source with every bar time moved by `offset_ms` (a whole number of intervals)."""
+
+    def __init__(self, source: BarSource, offset_ms: int) -> None:
+        if offset_ms % (source.interval_s * 1000):
+            raise ValueError(f"offset {offset_ms} ms is not a whole number of intervals")
+        self.source = source
+        self.offset_ms = offset_ms
+        self.symbols = source.symbols
+        self.interval_s = source.interval_s
+        self.specs = source.specs
+
+    def bars_at(self, index: int) -> tuple[Bar, ...] | None:
+        """Return bar `index` of every symbol, its open time shifted."""
+        bars = self.source.bars_at(index)
+        if bars is None:
+            return None
+        return tuple(replace(bar, open_time_ms=bar.open_time_ms + self.offset_ms) for bar in bars)
+
+    def open_time_ms(self, index: int) -> int:
+        """Return the shifted open time of bar `index`."""
+        return self.source.open_time_ms(index) + self.offset_ms
+
+    def index_at(self, time_ms: int) -> int:
+        """Return the index of the first bar opening at or after the (shifted) `time_ms`."""
+        return self.source.index_at(time_ms - self.offset_ms)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+
+def rebase_to_now(source: BarSource, index: int, now_ms: int) -> ShiftedSource:
+    """Shift a source so bar `index` opens at the start of the interval holding `now_ms`."""
+    interval_ms = source.interval_s * 1000
+    return ShiftedSource(source, now_ms // interval_ms * interval_ms - source.open_time_ms(index))
 
 
 def spec_for(symbol: str, known: Sequence[SymbolSpec] = DEFAULT_SYMBOLS) -> SymbolSpec:

@@ -59,7 +59,8 @@ class RequestWeights:
 
     def inject_burst(self, count: int, retry_after_s: int = 1) -> None:
         """Answer the next `count` requests (from anyone) with 429."""
-        self._injected += count
+        # A new burst replaces an unfinished one, so slow clients never face a growing backlog.
+        self._injected = max(self._injected, count)
         self._injected_retry_after_s = retry_after_s
 
     def used(self, client: str) -> int:

@@ -4,6 +4,7 @@ A BUY reserves quote currency and a SELL reserves base currency while open, as B
 them; `enforce_cash` and `allow_short` switch those checks off (a margin-like account).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -87,6 +88,24 @@ class VenueAccount:
                 free=available,
             )
         self._reserved[order_id] = (asset, amount)
+
+    def restore(
+        self, totals: Mapping[str, Decimal], reservations: Mapping[str, tuple[str, Decimal]]
+    ) -> None:
+        """Replace every balance and reservation with a resumed run's (nothing is checked).
+
+        The caller vouches for consistency: the totals and what open orders still hold are
+        exactly what the account had when the run stopped.
+        """
+        restored = {self.quote_asset: ZERO}  # quote asset first, as `balances` promises
+        for asset, amount in totals.items():
+            restored[asset] = require_decimal(f"balance of {asset}", amount)
+        held = {
+            order_id: (asset, require_decimal(f"reservation of {order_id}", amount))
+            for order_id, (asset, amount) in reservations.items()
+        }
+        self._totals = restored
+        self._reserved = held
 
     def spendable(self, order_id: str, side: Side, asset: str) -> Decimal | None:
         """Return what a fill may spend (reservation plus free balance); None when unchecked."""

@@ -10,8 +10,9 @@ quote asset. Everything is Decimal and deterministic: the same orders and bars g
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Protocol
 
 import numpy as np
 import structlog
@@ -34,6 +35,24 @@ from trader.errors import ConfigError, VenueError
 log = structlog.get_logger(__name__)
 
 BPS = Decimal(10_000)
+
+
+class RestingOrderFacts(Protocol):
+    """What the ledger knows of an order still working when a run stopped (see `restore`)."""
+
+    @property
+    def order(self) -> Order: ...
+
+    @property
+    def fills(self) -> Sequence[Fill]: ...
+
+    @property
+    def submit_price(self) -> Decimal | None: ...
+
+    @property
+    def bars_since(self) -> Sequence[Bar]: ...
+
+
 _BALANCE_UNIT = Decimal("1e-8")
 
 
@@ -135,6 +154,96 @@ class SimulatedVenue:
         """Stop accepting orders; state stays readable."""
         self._closed = True
 
+    async def restore(
+        self,
+        *,
+        cash: Decimal,
+        positions: Mapping[str, Decimal],
+        marks: Mapping[str, Decimal],
+        open_orders: Sequence[RestingOrderFacts],
+        fees_paid: Decimal = ZERO,
+    ) -> None:
+        """Put a fresh venue in the state a resumed run's venue had when the run stopped.
+
+        `cash` and `positions` (by symbol) are the account's totals, `marks` each symbol's latest
+        close; each open order comes with its fills so far, the close that was latest when it
+        was submitted (what its cash reservation was priced at) and the bars of its symbol seen
+        since it was created (for its TTL). The venue recomputes what its own rules decide
+        (accepted quantity, arrival time, reservation), so matching continues exactly as if the
+        run had never stopped. Raises VenueError if the venue already traded or the facts do
+        not fit its rules. `executions` then lists only fills after the restore.
+        """
+        if self._orders or self._closed:
+            raise VenueError("restore needs a fresh venue (no orders yet, not closed)")
+        totals: dict[str, Decimal] = {self.quote_asset: require_decimal("cash", cash)}
+        for symbol, quantity in positions.items():
+            totals[self._spec(symbol).base_asset] = require_decimal(f"{symbol} position", quantity)
+        for symbol, price in marks.items():
+            if symbol in self.specs:
+                self._last_price[symbol] = require_decimal(f"{symbol} mark", price)
+        reservations: dict[str, tuple[str, Decimal]] = {}
+        ordered = sorted(open_orders, key=lambda facts: facts.order.created_ms)
+        for facts in ordered:
+            working, reservation = self._restored_order(facts)
+            if reservation is not None:
+                reservations[working.order.order_id] = reservation
+            self._orders[working.order.order_id] = working
+            self._resting.append(working)
+            for bar in facts.bars_since:
+                self._now_ms = max(self._now_ms, bar.close_time_ms)
+        self.account_book.restore(totals, reservations)
+        self._fees_paid = require_decimal("fees_paid", fees_paid)
+        self._changed.clear()
+        log.info("venue.restored", cash=str(cash), open_orders=len(self._resting))
+
+    def _spec(self, symbol: str) -> SymbolSpec:
+        spec = self.specs.get(symbol)
+        if spec is None:
+            raise VenueError(f"cannot restore {symbol}: not one of the venue's {list(self.specs)}")
+        return spec
+
+    def _restored_order(
+        self, facts: RestingOrderFacts
+    ) -> tuple[WorkingOrder, tuple[str, Decimal] | None]:
+        order = facts.order
+        spec = self._spec(order.symbol)
+        try:
+            accepted, reservation = self._validate(order, facts.submit_price)
+        except OrderRejectedError as exc:
+            raise VenueError(
+                f"cannot restore open order {order.order_id}: the venue now refuses it ({exc})"
+            ) from exc
+        arrival_ms = order.created_ms + self.config.latency_ms + self._jitter_ms(order.order_id)
+        seen = [bar for bar in facts.bars_since if bar.close_time_ms > arrival_ms]
+        filled = sum((fill.quantity for fill in facts.fills), ZERO)
+        if filled >= accepted.quantity:
+            raise VenueError(
+                f"cannot restore open order {order.order_id}: filled {filled} of "
+                f"{accepted.quantity} already"
+            )
+        working = WorkingOrder(
+            order=accepted,
+            sequence=len(self._orders),
+            arrival_ms=arrival_ms,
+            updated_ms=max(arrival_ms, seen[-1].open_time_ms) if seen else order.created_ms,
+            status=OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.NEW,
+            filled=filled,
+            notional=sum((fill.quantity * fill.price for fill in facts.fills), ZERO),
+            fees=sum((fill.fee for fill in facts.fills), ZERO),
+            bars_seen=len(seen),
+            fill_count=len(facts.fills),
+        )
+        if not self.account_book.is_checked(order.side):
+            return working, None
+        # What the order reserved at submission, less what its fills consumed (as `settle` does).
+        if order.side is Side.BUY:
+            consumed = working.notional + working.fees
+            asset = self.quote_asset
+        else:
+            consumed = filled
+            asset = spec.base_asset
+        return working, (asset, max(reservation - consumed, ZERO))
+
     # -- queries beyond the protocol -----------------------------------------------------------
 
     async def order_status(self, order_id: str) -> OrderState:
@@ -178,8 +287,12 @@ class SimulatedVenue:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _validate(self, order: Order) -> tuple[Order, Decimal]:
-        """Return the order as accepted and the amount it must reserve; raise if refused."""
+    def _validate(self, order: Order, last_price: Decimal | None = None) -> tuple[Order, Decimal]:
+        """Return the order as accepted and the amount it must reserve; raise if refused.
+
+        `last_price` stands in for the symbol's latest close (restoring an order submitted when
+        an older close was the latest).
+        """
         order_id = order.order_id
         spec = self.specs.get(order.symbol)
         if spec is None:
@@ -199,7 +312,7 @@ class SimulatedVenue:
             limit_price = self._limit_price(order, spec)
             reference = limit_price
         else:
-            last = self._last_price.get(order.symbol)
+            last = self._last_price.get(order.symbol) if last_price is None else last_price
             if last is None:
                 raise OrderRejectedError(order_id, RejectCode.NO_MARKET_PRICE, symbol=order.symbol)
             reference = last

@@ -37,6 +37,12 @@ def paper_exchange(
     history_bars: int = typer.Option(
         1000, "--history-bars", help="Bars already closed at start (for clients to backfill)"
     ),
+    time_base: str = typer.Option(
+        "now",
+        "--time-base",
+        help="'now': bar times shifted so the market starts at the current interval; "
+        "'recorded': the file's (or seed's) own times",
+    ),
     updates_per_bar: int = typer.Option(
         0,
         "--updates-per-bar",
@@ -65,6 +71,7 @@ def paper_exchange(
             api_secret=api_secret,
             symbol=symbol,
             history_bars=history_bars,
+            time_base=time_base,
             updates_per_bar=updates_per_bar,
             drop_every_s=drop_every_s,
             latency_ms=latency_ms,

@@ -20,6 +20,7 @@ from trader.bus import Bus, create_bus
 from trader.config import TraderConfig, config_as_dict
 from trader.engine.clock import Clock, EventClock, WallClock
 from trader.engine.pipeline import Pipeline
+from trader.engine.recovery import restore_run
 from trader.ensemble import Ensemble
 from trader.errors import ConfigError
 from trader.features.stream import FeatureStreamSet
@@ -143,8 +144,7 @@ async def assemble(
         initial_cash=config.run.initial_cash,
     )
     if resume is not None:
-        pipeline.last_bar_open_ms.update(resume.last_bar_open_ms)
-        await _restore_open_orders(resume, pipeline, venue)
+        await restore_run(ledger, resume, pipeline, venue)
     created = ledger.begin_run(run)
     log.info(
         "run.started" if created else "run.resumed",
@@ -178,16 +178,3 @@ def _restore(resume: ResumeState, features: FeatureStreamSet) -> tuple[Portfolio
     if risk_state is None:
         risk_state = RiskState.initial(resume.cash, 0)
     return portfolio, risk_state
-
-
-async def _restore_open_orders(resume: ResumeState, pipeline: Pipeline, venue: Venue) -> None:
-    restore = getattr(venue, "restore", None)
-    for open_order in resume.open_orders:
-        pipeline.orders.add(open_order.order, open_order.filled_quantity)
-    if restore is not None:
-        await restore(
-            cash=pipeline.portfolio.cash,
-            positions={s: p.quantity for s, p in pipeline.portfolio.positions.items()},
-            marks=dict(pipeline.portfolio.marks),
-            open_orders=resume.open_orders,
-        )

@@ -2,13 +2,16 @@
 
 quality gate + features → venue fills of resting orders → mark to market and the drawdown
 brake → ensemble on clean, fresh windows → sizing → risk → venue → one EventRecord.
+The stages after the features (`complete`) are public so the batch replay, which computes
+features and model outputs ahead for a whole file, runs exactly this code for the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Protocol
 
 import numpy as np
 import structlog
@@ -56,6 +59,73 @@ from trader.sizing import SizingConfig, size_intent
 log = structlog.get_logger(__name__)
 
 PORTFOLIO_FEATURES = 5
+MIN_INFERENCE_ROWS = 16
+"""Single-vector members always see at least this many rows (padded by repeating the last).
+
+BLAS picks another kernel for one or two rows than for many, and the last float bits of the
+outputs differ; from a few rows on the kernel and every row's result no longer depend on the
+batch size. Padding makes a live decision equal, bit for bit, to the same row inferred in a
+large batch by the fast replay (tests/replay compare the two ledgers' digests).
+"""
+PADDED_KINDS = frozenset({"baseline_mlp", "cql"})
+
+Ready = list[tuple[str, Bar, np.ndarray]]
+Decide = Callable[[Ready, int], list[Signal]]
+
+
+class BarOutcome(Protocol):
+    """What the feature stage concluded about one bar (a `StreamResult` is one)."""
+
+    @property
+    def accepted(self) -> bool: ...
+
+    @property
+    def code(self) -> Any: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def window_clean(self) -> bool: ...
+
+    @property
+    def vector(self) -> np.ndarray | None: ...
+
+
+class PaddedMember:
+    """A single-vector member run on at least MIN_INFERENCE_ROWS rows (see that constant)."""
+
+    def __init__(self, member: Any, min_rows: int = MIN_INFERENCE_ROWS) -> None:
+        self.inner = member
+        self.min_rows = min_rows
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def predict(self, batch: MemberBatch) -> np.ndarray:
+        """Return the inner member's probabilities, inferred on a batch padded to min_rows."""
+        rows = len(batch.symbols)
+        missing = self.min_rows - rows
+        if missing <= 0 or rows == 0:
+            return self.inner.predict(batch)
+        padded = MemberBatch(
+            symbols=[*batch.symbols, *([batch.symbols[-1]] * missing)],
+            features=np.concatenate([batch.features, np.repeat(batch.features[-1:], missing, 0)]),
+            portfolio=np.concatenate(
+                [batch.portfolio, np.repeat(batch.portfolio[-1:], missing, 0)]
+            ),
+        )
+        return self.inner.predict(padded)[:rows]
+
+
+def pad_single_vector_members(ensemble: Any) -> None:
+    """Wrap an ensemble's single-vector members (BaselineMLP, CQL) in PaddedMember, in place."""
+    members = getattr(ensemble, "members", None)
+    if not isinstance(members, list):
+        return
+    for index, (member, weight) in enumerate(members):
+        if not isinstance(member, PaddedMember) and getattr(member, "kind", "") in PADDED_KINDS:
+            members[index] = (PaddedMember(member), weight)
 
 
 @dataclass(slots=True)
@@ -99,6 +169,7 @@ class Pipeline:
         self.sizing_config = sizing_config
         self.clock = clock
         self.initial_cash = initial_cash
+        pad_single_vector_members(ensemble)
         self.orders = OrderTracker()
         self.last_bar_open_ms: dict[str, int] = {}
         self.window_clean: dict[str, bool] = {}
@@ -108,7 +179,27 @@ class Pipeline:
         """Run one bar event through every stage and return what it changed."""
         now_ms = self.clock.now_ms(event)
         work = EventWork()
-        ready = self._update_features(event, work)
+        ready: Ready = []
+        for bar in sorted(event.bars, key=lambda b: b.symbol):
+            self.admit(bar, self.features.push(bar), work, ready)
+        return await self.complete(event, now_ms, work, ready, self.decide)
+
+    async def complete(
+        self,
+        event: BarEvent,
+        now_ms: int,
+        work: EventWork,
+        ready: Ready,
+        decide: Decide,
+        *,
+        with_risk_state: bool = True,
+    ) -> EventRecord:
+        """Run the stages after the features: fills, marks, brake, decisions, orders, record.
+
+        `decide` turns the fresh ready windows into signals (`self.decide` runs the ensemble).
+        Without `with_risk_state` the record carries no risk-state snapshot (the ledger keeps
+        the stored one), for bulk writes where only the last event's snapshot survives anyway.
+        """
         await self._settle_resting_orders(work, now_ms)
         self._mark_to_market(work.bars)
         self._update_risk_state(now_ms, work)
@@ -116,32 +207,27 @@ class Pipeline:
             await self._flatten_if_halted(event, now_ms, work)
         fresh = [item for item in ready if self._is_fresh(item[1], now_ms)]
         if fresh:
-            await self._decide_and_trade(fresh, now_ms, work)
-        return self._record(event, now_ms, work)
+            await self._trade(decide(fresh, now_ms), fresh, now_ms, work)
+        return self._record(event, now_ms, work, with_risk_state=with_risk_state)
 
-    def _update_features(
-        self, event: BarEvent, work: EventWork
-    ) -> list[tuple[str, Bar, np.ndarray]]:
-        ready = []
-        for bar in sorted(event.bars, key=lambda b: b.symbol):
-            result = self.features.push(bar)
-            if not result.accepted:
-                work.rejections.append(
-                    BarRejection(bar.symbol, bar.open_time_ms, result.code, result.reason)
-                )
-                log.warning("bar.rejected", symbol=bar.symbol, reason=result.reason)
-                continue
-            if result.code:
-                work.rejections.append(
-                    BarRejection(bar.symbol, bar.open_time_ms, result.code, result.reason)
-                )
-            work.bars.append(bar)
-            self.last_bar_open_ms[bar.symbol] = bar.open_time_ms
-            self.window_clean[bar.symbol] = result.window_clean
-            self.first_price.setdefault(bar.symbol, bar.close)
-            if result.vector is not None:
-                ready.append((bar.symbol, bar, result.vector))
-        return ready
+    def admit(self, bar: Bar, outcome: BarOutcome, work: EventWork, ready: Ready) -> None:
+        """Take the feature stage's verdict on one bar into the event (rejections, windows)."""
+        if not outcome.accepted:
+            work.rejections.append(
+                BarRejection(bar.symbol, bar.open_time_ms, outcome.code, outcome.reason)
+            )
+            log.warning("bar.rejected", symbol=bar.symbol, reason=outcome.reason)
+            return
+        if outcome.code:
+            work.rejections.append(
+                BarRejection(bar.symbol, bar.open_time_ms, outcome.code, outcome.reason)
+            )
+        work.bars.append(bar)
+        self.last_bar_open_ms[bar.symbol] = bar.open_time_ms
+        self.window_clean[bar.symbol] = outcome.window_clean
+        self.first_price.setdefault(bar.symbol, bar.close)
+        if outcome.vector is not None:
+            ready.append((bar.symbol, bar, outcome.vector))
 
     async def _settle_resting_orders(self, work: EventWork, now_ms: int) -> None:
         if not work.bars:
@@ -245,17 +331,20 @@ class Pipeline:
             dtype=np.float32,
         )
 
-    async def _decide_and_trade(
-        self, ready: list[tuple[str, Bar, np.ndarray]], now_ms: int, work: EventWork
-    ) -> None:
+    def decide(self, ready: Ready, now_ms: int) -> list[Signal]:
+        """Run the ensemble on the ready windows; one signal per entry, same order."""
         batch = MemberBatch(
             symbols=[symbol for symbol, _bar, _vector in ready],
             features=np.stack([vector for _symbol, _bar, vector in ready]),
             portfolio=np.stack([self.portfolio_features(s, b.close) for s, b, _v in ready]),
         )
-        signals = self.ensemble.decide(
+        return self.ensemble.decide(
             self.run_id, batch, [bar.open_time_ms for _s, bar, _v in ready], now_ms
         )
+
+    async def _trade(
+        self, signals: list[Signal], ready: Ready, now_ms: int, work: EventWork
+    ) -> None:
         for signal, (_symbol, bar, _vector) in zip(signals, ready, strict=True):
             work.signals.append(signal)
             log.info(
@@ -351,7 +440,9 @@ class Pipeline:
             trading_state=str(self.risk_state.trading_state),
         )
 
-    def _record(self, event: BarEvent, now_ms: int, work: EventWork) -> EventRecord:
+    def _record(
+        self, event: BarEvent, now_ms: int, work: EventWork, *, with_risk_state: bool = True
+    ) -> EventRecord:
         equity = self.portfolio.equity()
         peak = max(self.risk_state.peak_equity, equity)
         drawdown = ZERO if peak <= 0 else (peak - equity) / peak
@@ -375,6 +466,6 @@ class Pipeline:
                 exposure=self.portfolio.exposure(),
                 fees_paid=self.portfolio.fees_paid,
             ),
-            risk_state=self.risk_state.to_dict(),
+            risk_state=self.risk_state.to_dict() if with_risk_state else {},
             risk_events=tuple(work.risk_events),
         )

@@ -69,6 +69,8 @@ def read_payload(path: Path) -> dict[str, Any]:
         size = path.stat().st_size
     except FileNotFoundError as exc:
         raise CheckpointError(f"{path}: no such checkpoint file") from exc
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the checkpoint file ({exc})") from exc
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
     if size == 0:

@@ -145,7 +145,10 @@ def _load_native(path: Path, overrides: Mapping[str, Any]) -> LoadedModel:
     if not manifest_path.exists():
         raise CheckpointError(f"{where}: manifest {manifest_path.name} missing beside it")
     manifest = read_manifest(manifest_path)
-    data = weights_path.read_bytes()
+    try:
+        data = weights_path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{where}: cannot read the weights file ({exc})") from exc
     actual = sha256_bytes(data)
     if actual != manifest["sha256"]:
         raise CheckpointError(

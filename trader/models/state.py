@@ -103,14 +103,3 @@ def check_state_dict(
     if problems:
         raise CheckpointError(f"{where}: state dict does not match: " + "; ".join(problems))
     return checked
-
-
-def load_into_meta_module(module: nn.Module, state: Mapping[str, Any], *, where: str) -> nn.Module:
-    """Check `state` strictly against a module built on the meta device and assign it in place.
-
-    Building on the meta device and assigning the loaded tensors skips a random
-    initialisation that costs seconds for FLAG-TRADER and a second copy of its weights.
-    """
-    checked = check_state_dict(module.state_dict(), state, where=where)
-    module.load_state_dict(checked, strict=True, assign=True)
-    return module

@@ -81,7 +81,7 @@ def train_baseline_mlp(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total += float(loss) * len(batch)
+                total += loss.item() * len(batch)
                 rows += len(batch)
             model.eval()
             val_logits = predict_batches(model, x_val, device=device)

@@ -131,8 +131,8 @@ def train_cql(
                 optimizer.step()
                 _soft_update(targets[0], policy.q1, config.tau)
                 _soft_update(targets[1], policy.q2, config.tau)
-                sums["td_loss"] += float(td)
-                sums["cql_penalty"] += float(penalty)
+                sums["td_loss"] += td.item()
+                sums["cql_penalty"] += penalty.item()
                 steps += 1
             policy.eval()
             q_val = predict_batches(policy, val_states, device=device)

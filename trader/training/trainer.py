@@ -15,12 +15,16 @@ from trader.training.prepared import PreparedData
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """Run-wide choices: `epochs`/`device` None means the trainer's own default."""
+    """Run-wide choices: `epochs`/`device` None means the trainer's own default.
+
+    One torch thread by default: on the shared 2-core machine two OpenMP threads ran these
+    small models 5–10× slower whenever the other core was busy (see docs/training.md).
+    """
 
     seed: int = 7
     epochs: int | None = None
     quick: bool = False
-    threads: int = 2
+    threads: int = 1
     device: str | None = None
 
 

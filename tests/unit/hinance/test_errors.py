@@ -21,7 +21,9 @@ def test_unknown_order_by_code_even_under_a_generic_class() -> None:
 
 
 def test_translation_keeps_the_code_and_says_what_failed() -> None:
-    exc = ccxt.AuthenticationError('binance {"code":-1022,"msg":"Signature for this request is not valid."}')
+    exc = ccxt.AuthenticationError(
+        'binance {"code":-1022,"msg":"Signature for this request is not valid."}'
+    )
     error = errors.to_venue_error(exc, "submit")
     assert isinstance(error, VenueError)
     assert error.binance_code == -1022 and "submit" in str(error) and "-1022" in str(error)

@@ -22,7 +22,8 @@ class Clock:
 class NoRest:
     """Stands in for the REST client; grouping never calls it."""
 
-    markets: dict[str, object] = {}
+    def __init__(self) -> None:
+        self.markets: dict[str, object] = {}
 
     async def close(self) -> None:
         return None

@@ -1,11 +1,13 @@
-"""HinanceVenue against the paper exchange over real sockets: filters, fills, resets, 429s, restarts."""
+"""HinanceVenue on the paper exchange over real sockets: filters, fills, resets, 429s, restarts."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from structlog.testing import capture_logs
 
 from adapters.hinance import HinanceVenue, OrderRefusedError, load_credentials
 from adapters.paper_exchange import PaperExchange
@@ -198,3 +200,55 @@ async def test_a_long_ban_fails_fast_with_a_venue_error(
         await venue.submit(order("trd-ban", "0.1"))
     assert venue.governor.banned == 1
     assert exchange.state.orders == {}
+
+
+@dataclass(frozen=True)
+class LedgerOpenOrder:
+    """What the ledger hands back for an order still working at the last write."""
+
+    order: Order
+    filled_quantity: Decimal
+
+
+async def test_restore_follows_open_orders_without_repeating_fills(
+    exchange: PaperExchange,
+) -> None:
+    clock = exchange.clock
+    lows = [clock.source.bars_at(clock.index + k)[0].low for k in range(6)]  # type: ignore[index]
+    bid = Decimal(repr(min(lows)))
+    first = make_venue(exchange)
+    resting = order("trd-rest", "0.1", limit=bid)
+    vanishing = order("trd-gone", "0.1", limit=far_bid(exchange))
+    try:
+        await first.submit(resting)
+        await first.submit(vanishing)
+        fills = []
+        for _ in range(6):
+            await exchange.advance_bars(1)
+            fills += await first.on_bars([])
+    finally:
+        await first.close()
+    await exchange.state.cancel(ETH, None, "trd-gone")
+    exchange.state.orders = {
+        k: v for k, v in exchange.state.orders.items() if v.client_order_id != "trd-gone"
+    }
+    restarted = make_venue(exchange)
+    try:
+        with capture_logs() as logs:
+            await restarted.restore(
+                cash=Decimal("10000"),
+                positions={},
+                marks={},
+                open_orders=[
+                    LedgerOpenOrder(resting, sum((f.quantity for f in fills), Decimal(0))),
+                    LedgerOpenOrder(vanishing, Decimal(0)),
+                ],
+            )
+        assert await restarted.on_bars([]) == []  # the ledger already has every fill
+        states = {s.order.order_id: s for s in restarted.pop_changed_orders()}
+    finally:
+        await restarted.close()
+    assert states["trd-rest"].status is OrderStatus.FILLED
+    assert states["trd-gone"].status is OrderStatus.EXPIRED
+    assert states["trd-gone"].reason.startswith("VENUE_RESET: operation=restore")
+    assert any(e["event"] == "venue.balance_mismatch" for e in logs)

@@ -214,7 +214,13 @@ def save_cql(path: Path, seed: int = 2, with_targets: bool = True) -> dict[str, 
     if with_targets:
         payload["q_target1"] = random_state(cql_shapes(), seed + 2, norms)
         payload["q_target2"] = random_state(cql_shapes(), seed + 3, norms)
-    payload["config"] = {"state_dim": 65, "action_dim": 3, "alpha": 2.0, "gamma": 0.99, "tau": 0.005}
+    payload["config"] = {
+        "state_dim": 65,
+        "action_dim": 3,
+        "alpha": 2.0,
+        "gamma": 0.99,
+        "tau": 0.005,
+    }
     torch.save(payload, path)
     return payload
 
@@ -282,7 +288,7 @@ def attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, causal: bool
 ) -> torch.Tensor:
     """Multi-head attention written out: per head softmax(QKᵀ/√d [+ mask]) V, concatenated."""
-    batch, length, width = q.shape
+    _batch, length, width = q.shape
     size = width // heads
     outputs = []
     for h in range(heads):
@@ -311,7 +317,9 @@ def q_reference(state: dict[str, Any], x: torch.Tensor) -> torch.Tensor:
     h = x.double()
     for index, norm in ((0, 1), (4, 5)):
         h = linear(state, f"network.{index}", h)
-        h = torch.relu(layer_norm(h, _d(state, f"network.{norm}.weight"), _d(state, f"network.{norm}.bias")))
+        h = torch.relu(
+            layer_norm(h, _d(state, f"network.{norm}.weight"), _d(state, f"network.{norm}.bias"))
+        )
     h = torch.relu(linear(state, "network.8", h))
     return linear(state, "network.11", h)
 
@@ -337,7 +345,10 @@ def cgdt_reference(
     width = x.shape[-1]
     for n in range(6):
         b = f"transformer_blocks.{n}"
-        w_in, b_in = _d(state, f"{b}.attention.in_proj_weight"), _d(state, f"{b}.attention.in_proj_bias")
+        w_in, b_in = (
+            _d(state, f"{b}.attention.in_proj_weight"),
+            _d(state, f"{b}.attention.in_proj_bias"),
+        )
         q = x @ w_in[:width].T + b_in[:width]
         k = x @ w_in[width : 2 * width].T + b_in[width : 2 * width]
         v = x @ w_in[2 * width :].T + b_in[2 * width :]
@@ -388,7 +399,9 @@ def ppo_reference(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One step: obs (B, 65), h and c (2, B, 128) → logits, value, new h, new c."""
     x = linear(state, "feature_net.0", obs.double())
-    x = torch.tanh(layer_norm(x, _d(state, "feature_net.1.weight"), _d(state, "feature_net.1.bias")))
+    x = torch.tanh(
+        layer_norm(x, _d(state, "feature_net.1.weight"), _d(state, "feature_net.1.bias"))
+    )
     new_h, new_c = [], []
     for layer in (0, 1):
         gates = (
@@ -406,4 +419,3 @@ def ppo_reference(
     logits = linear(state, "actor.2", torch.tanh(linear(state, "actor.0", x)))
     value = linear(state, "critic.2", torch.tanh(linear(state, "critic.0", x)))
     return logits, value, torch.stack(new_h), torch.stack(new_c)
-

@@ -114,7 +114,9 @@ def test_save_validates_its_inputs(tmp_path: Path) -> None:
     module = BaselineMLP()
 
     with pytest.raises(CheckpointError, match=r"unknown manifest_extra keys \['normalisation'\]"):
-        save_checkpoint(tmp_path / "a", "baseline_mlp", module, {}, {**ANCHOR, "normalisation": None})
+        save_checkpoint(
+            tmp_path / "a", "baseline_mlp", module, {}, {**ANCHOR, "normalisation": None}
+        )
     with pytest.raises(CheckpointError, match=r"needs anchor_ms"):
         save_checkpoint(tmp_path / "a", "baseline_mlp", module, {}, {})
     with pytest.raises(CheckpointError, match=r"classifier\.weight: expected 4x32, got 3x32"):
@@ -125,15 +127,21 @@ def test_save_validates_its_inputs(tmp_path: Path) -> None:
         save_checkpoint(tmp_path / "a", "baseline_mlp", module, {"hidden_size": 3}, ANCHOR)
     with pytest.raises(CheckpointError, match=r"needs 60 means and stds, got 59 and 60"):
         bad = {"mean": [0.0] * 59, "std": [1.0] * 60}
-        save_checkpoint(tmp_path / "a", "baseline_mlp", module, {}, {**ANCHOR, "normalization": bad})
+        save_checkpoint(
+            tmp_path / "a", "baseline_mlp", module, {}, {**ANCHOR, "normalization": bad}
+        )
     with pytest.raises(CheckpointError, match=r"stds finite > 0"):
         bad = {"mean": [0.0] * 60, "std": [0.0] * 60}
-        save_checkpoint(tmp_path / "a", "baseline_mlp", module, {}, {**ANCHOR, "normalization": bad})
+        save_checkpoint(
+            tmp_path / "a", "baseline_mlp", module, {}, {**ANCHOR, "normalization": bad}
+        )
     with pytest.raises(CheckpointError, match=r"not strict JSON"):
         extra = {**ANCHOR, "training": {"sharpe": float("nan")}}
         save_checkpoint(tmp_path / "a", "baseline_mlp", module, {}, extra)
     with pytest.raises(CheckpointError, match=r"has no auxiliary part 'critic'"):
-        save_checkpoint(tmp_path / "a", "baseline_mlp", module, {}, ANCHOR, auxiliary={"critic": module})
+        save_checkpoint(
+            tmp_path / "a", "baseline_mlp", module, {}, ANCHOR, auxiliary={"critic": module}
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -153,7 +161,9 @@ def test_update_index_lists_verified_checkpoints(tmp_path: Path) -> None:
     _save_baseline(tmp_path / "baseline_mlp")
     torch.manual_seed(1)
     policy = CQLPolicy()
-    save_checkpoint(tmp_path / "cql", "cql", policy, policy.config, {**ANCHOR, "training": {"acc": 0.6}})
+    save_checkpoint(
+        tmp_path / "cql", "cql", policy, policy.config, {**ANCHOR, "training": {"acc": 0.6}}
+    )
     (tmp_path / "notes.json").write_text("{}")  # no weights beside it: not a checkpoint
 
     index_path = update_index(tmp_path)

@@ -49,5 +49,7 @@ def test_damaged_target_network_is_refused(tmp_path: Path) -> None:
     payload["q_target2"]["network.4.weight"] = torch.zeros(256, 255)
     torch.save(payload, tmp_path / "cql.pt")
 
-    with pytest.raises(CheckpointError, match=r"q_target2.*network\.4\.weight: expected 256x256, got 256x255"):
+    with pytest.raises(
+        CheckpointError, match=r"q_target2.*network\.4\.weight: expected 256x256, got 256x255"
+    ):
         load(tmp_path / "cql.pt")

@@ -47,7 +47,9 @@ def test_a_saved_module_object_is_refused(tmp_path: Path) -> None:
 
 def test_custom_class_in_the_config_is_refused(tmp_path: Path) -> None:
     state = save_baseline(tmp_path / "ok.pt")
-    torch.save({"model_state_dict": state, "model_config": Sneaky(tmp_path / "x")}, tmp_path / "c.pt")
+    torch.save(
+        {"model_state_dict": state, "model_config": Sneaky(tmp_path / "x")}, tmp_path / "c.pt"
+    )
 
     with pytest.raises(CheckpointError, match=r"weights_only=True"):
         load(tmp_path / "c.pt")
@@ -84,7 +86,9 @@ def test_unknown_layouts_are_refused(tmp_path: Path) -> None:
 
     with pytest.raises(CheckpointError, match=r"expected a dict of state dicts.*got Tensor"):
         load(tmp_path / "tensor.pt")
-    with pytest.raises(CheckpointError, match=r"unknown checkpoint layout; top-level keys \['notes', 'weights'\]"):
+    with pytest.raises(
+        CheckpointError, match=r"unknown checkpoint layout; top-level keys \['notes', 'weights'\]"
+    ):
         load(tmp_path / "other.pt")
 
 
@@ -109,7 +113,9 @@ def test_non_finite_weights_are_refused(tmp_path: Path) -> None:
     payload["dt"]["transformer_blocks.2.ffn.0.weight"][3, 4] = float("nan")
     torch.save(payload, tmp_path / "cgdt.pt")
 
-    with pytest.raises(CheckpointError, match=r"non-finite values in \[transformer_blocks\.2\.ffn\.0\.weight\]"):
+    with pytest.raises(
+        CheckpointError, match=r"non-finite values in \[transformer_blocks\.2\.ffn\.0\.weight\]"
+    ):
         load(tmp_path / "cgdt.pt")
 
 
@@ -136,8 +142,12 @@ def test_dtype_override_and_float16_files(tmp_path: Path) -> None:
 
     assert bf16_logits.dtype == torch.bfloat16
     assert from_half.module.classifier.weight.dtype == torch.float32
-    torch.testing.assert_close(bf16_logits.double(), baseline_reference(state, x), rtol=0.05, atol=0.05)
-    torch.testing.assert_close(half_logits.double(), baseline_reference(half, x), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        bf16_logits.double(), baseline_reference(state, x), rtol=0.05, atol=0.05
+    )
+    torch.testing.assert_close(
+        half_logits.double(), baseline_reference(half, x), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_bad_overrides_are_refused(tmp_path: Path) -> None:

@@ -30,8 +30,16 @@ def test_check_reports_each_user_layout_and_our_format(tmp_path: Path) -> None:
     save_cql(tmp_path / "cql_best.pt")
     save_cgdt(tmp_path / "cgdt_best.pt")
     save_ppo(tmp_path / "ppo_best.pt")
-    ours = save_checkpoint(tmp_path / "ppo_lstm", "ppo_lstm", PPOActorCritic(), {}, {"anchor_ms": 0})
-    files = ["baseline_best.pt", "cql_best.pt", "cgdt_best.pt", "ppo_best.pt", "ppo_lstm.safetensors"]
+    ours = save_checkpoint(
+        tmp_path / "ppo_lstm", "ppo_lstm", PPOActorCritic(), {}, {"anchor_ms": 0}
+    )
+    files = [
+        "baseline_best.pt",
+        "cql_best.pt",
+        "cgdt_best.pt",
+        "ppo_best.pt",
+        "ppo_lstm.safetensors",
+    ]
 
     result = CliRunner().invoke(_app(), [str(tmp_path / name) for name in files])
 
@@ -39,7 +47,9 @@ def test_check_reports_each_user_layout_and_our_format(tmp_path: Path) -> None:
     out = result.stdout
     assert "kind: baseline_mlp" in out and "18,691 total, 18,691 trainable" in out
     assert "kind: cql" in out and "233,990 total" in out and "2 × 116,995" in out
-    assert "kind: cgdt" in out and "4,773,123 total" in out and "critic (training only): 49,153" in out
+    assert (
+        "kind: cgdt" in out and "4,773,123 total" in out and "critic (training only): 49,153" in out
+    )
     assert "kind: ppo_lstm" in out and "289,668 total, 289,668 trainable" in out
     assert out.count("feature set: himari60") == 5
     assert "format: safetensors + manifest" in out

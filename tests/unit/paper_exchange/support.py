@@ -29,6 +29,7 @@ def exchange_config(**overrides: Any) -> PaperExchangeConfig:
         "port": 0,
         "speed": 0.0,
         "history_bars": 200,
+        "time_base": "recorded",
         "updates_per_bar": 2,
         "market": SyntheticMarketConfig(seed=11),
         "venue": SimulatedVenueConfig(),

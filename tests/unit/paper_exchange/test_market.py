@@ -27,8 +27,8 @@ def test_a_bar_plays_as_steps_and_closes_exactly_as_recorded() -> None:
     assert [t.kline.closed for t in eth] == [False, False, False, True]
     assert eth[-1].kline == closed_kline(bar)
     for tick in eth[:-1]:
-        assert Decimal(repr(bar.low)) <= tick.kline.low <= tick.kline.high <= Decimal(
-            repr(bar.high)
+        assert (
+            Decimal(repr(bar.low)) <= tick.kline.low <= tick.kline.high <= Decimal(repr(bar.high))
         )
         assert tick.kline.open == Decimal(repr(bar.open))
     # The swept ranges cover the whole bar between them.

@@ -178,7 +178,10 @@ async def test_malformed_orders_get_binance_codes(
 async def test_auth_failures(served: tuple[PaperExchange, SignedClient]) -> None:
     _, client = served
     status, body, _ = await client.signed("GET", "/api/v3/account", secret="wrong" * 10)
-    assert (status, body) == (400, {"code": -1022, "msg": "Signature for this request is not valid."})
+    assert (status, body) == (
+        400,
+        {"code": -1022, "msg": "Signature for this request is not valid."},
+    )
     status, body, _ = await client.signed("GET", "/api/v3/account", api_key="Bad" * 20)
     assert (status, body["code"]) == (401, -2015)
     status, body, _ = await client.signed("GET", "/api/v3/account", api_key="")

@@ -1,4 +1,4 @@
-"""Signed-request checks: API key, HMAC over query + body, timestamp and recvWindow, in Binance's codes."""
+"""Signed requests: API key, HMAC over query + body, timestamp and recvWindow, Binance's codes."""
 
 from __future__ import annotations
 

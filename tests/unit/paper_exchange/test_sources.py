@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.paper_exchange.sources import open_source
+from adapters.paper_exchange.sources import open_source, rebase_to_now
 from adapters.simulated.config import SyntheticMarketConfig
 from adapters.simulated.market import SyntheticMarket
 from trader.errors import ConfigError
@@ -47,3 +47,18 @@ def test_the_recorded_eth_file_is_served_whole() -> None:
     source = open_source(str(DATA), symbol="ETH/USDT", market=SyntheticMarketConfig())
     assert len(source) == 51_852
     assert source.open_time_ms(0) == 1_751_860_800_000
+
+
+def test_rebased_source_starts_at_the_current_interval() -> None:
+    source = open_source("synthetic", symbol="ETH/USDT", market=SyntheticMarketConfig(seed=5))
+    now_ms = 1_800_000_123_456
+    shifted = rebase_to_now(source, 10, now_ms)
+    assert shifted.open_time_ms(10) == now_ms // 300_000 * 300_000
+    assert shifted.index_at(shifted.open_time_ms(12)) == 12
+    original, moved = source.bars_at(12)[0], shifted.bars_at(12)[0]  # type: ignore[index]
+    assert moved.open_time_ms - original.open_time_ms == shifted.offset_ms
+    assert (moved.open, moved.close, moved.volume) == (
+        original.open,
+        original.close,
+        original.volume,
+    )

@@ -36,7 +36,9 @@ async def test_market_buy_fills_at_once_at_the_venue_price(exchange: PaperExchan
     order = await state.place(market(Side.BUY, "0.5"))
     assert order.status == "FILLED" and order.executed_qty == Decimal("0.5")
     venue = state.venue_config
-    slip = venue.half_spread_bps / 10_000 + venue.impact_coefficient * (Decimal("0.5") / volume).sqrt()
+    slip = (
+        venue.half_spread_bps / 10_000 + venue.impact_coefficient * (Decimal("0.5") / volume).sqrt()
+    )
     expected = round_up(price * (1 + slip), Decimal("0.01"))
     (trade,) = order.trades
     assert trade.price == expected
@@ -44,7 +46,9 @@ async def test_market_buy_fills_at_once_at_the_venue_price(exchange: PaperExchan
     assert trade.commission_asset == "USDT"
     balances = await state.venue.account()
     assert balances["ETH"].free == Decimal("0.5")
-    assert balances["USDT"].free == venue.initial_cash - expected * Decimal("0.5") - trade.commission
+    assert (
+        balances["USDT"].free == venue.initial_cash - expected * Decimal("0.5") - trade.commission
+    )
 
 
 async def test_quote_order_qty_spends_at_most_that(exchange: PaperExchange) -> None:

@@ -1,4 +1,4 @@
-"""The paper exchange's payloads carry every key (with the same JSON type) of Binance's documented ones."""
+"""The paper exchange's payloads carry every key (same JSON type) of Binance's documented ones."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def assert_same_shape(ours: Any, theirs: Any, path: str = "$") -> None:
         if theirs and ours:
             assert_same_shape(ours[0], theirs[0], f"{path}[0]")
     else:
-        assert type(ours) is type(theirs), f"{path}: {type(ours).__name__} vs {type(theirs).__name__}"
+        assert type(ours) is type(theirs), (
+            f"{path}: {type(ours).__name__} vs {type(theirs).__name__}"
+        )
 
 
 @pytest.fixture
