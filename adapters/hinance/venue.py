@@ -10,7 +10,6 @@ polled in `on_bars`. An order the venue forgot (a testnet reset) is marked EXPIR
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -22,55 +21,13 @@ from adapters.hinance.config import HinanceConfig
 from adapters.hinance.credentials import HinanceCredentials
 from adapters.hinance.exchange import rest_client
 from adapters.hinance.filters import SymbolFilters
+from adapters.hinance.orders import FINAL, TrackedOrder, order_from_info, raw_fill_from_trade
 from adapters.hinance.rate_limit import RequestGovernor
 from adapters.simulated.venue import OrderState
-from trader.domain import ZERO, Bar, Fill, Order, OrderStatus, OrderType, Side, to_decimal
-from trader.domain.ids import fill_id
+from trader.domain import ZERO, Bar, Fill, Order, OrderStatus, OrderType, to_decimal
 from trader.errors import VenueError
 
 log = structlog.get_logger(__name__)
-
-_STATUS = {
-    "NEW": OrderStatus.NEW,
-    "PENDING_NEW": OrderStatus.NEW,
-    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
-    "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED,
-    "PENDING_CANCEL": OrderStatus.CANCELED,
-    "REJECTED": OrderStatus.REJECTED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
-}
-FINAL = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
-)
-
-
-@dataclass(slots=True)
-class _Tracked:
-    order: Order
-    status: OrderStatus = OrderStatus.NEW
-    exchange_id: str | None = None
-    filled: Decimal = ZERO
-    notional: Decimal = ZERO
-    fees: Decimal = ZERO
-    trade_ids: set[str] = field(default_factory=set)
-    fill_count: int = 0
-    updated_ms: int = 0
-    reason: str = ""
-
-    def snapshot(self) -> OrderState:
-        return OrderState(
-            order=self.order,
-            status=self.status,
-            filled_quantity=self.filled,
-            average_price=self.notional / self.filled if self.filled else None,
-            fees=self.fees,
-            arrival_ms=self.order.created_ms,
-            bars_seen=0,
-            updated_ms=self.updated_ms,
-            reason=self.reason,
-        )
 
 
 class HinanceVenue:
@@ -92,7 +49,7 @@ class HinanceVenue:
             max_wait_s=config.max_retry_after_s,
         )
         self.filters: dict[str, SymbolFilters] = {}
-        self._orders: dict[str, _Tracked] = {}
+        self._orders: dict[str, TrackedOrder] = {}
         self._changed: dict[str, None] = {}
         self._last_price: dict[str, Decimal] = {}
         self._lock = asyncio.Lock()
@@ -167,7 +124,7 @@ class HinanceVenue:
                 info = raw["info"]
                 client_id = info.get("clientOrderId", "")
                 tracked = self._orders.get(client_id)
-                result.append(tracked.order if tracked else self._order_from_info(symbol, info))
+                result.append(tracked.order if tracked else order_from_info(symbol, info))
         return result
 
     async def close(self) -> None:
@@ -215,7 +172,7 @@ class HinanceVenue:
         log.info("venue.restored", open_orders=len(open_orders), positions=len(positions))
 
     async def _readopt(self, order: Order, filled: Decimal) -> None:
-        tracked = _Tracked(order=order, filled=ZERO, updated_ms=order.created_ms)
+        tracked = TrackedOrder(order=order, filled=ZERO, updated_ms=order.created_ms)
         self._orders[order.order_id] = tracked
         try:
             answer = await self._call(
@@ -236,10 +193,8 @@ class HinanceVenue:
             quantity = Decimal(str(trade["info"]["qty"]))
             if tracked.filled + quantity > filled:
                 break
-            tracked.trade_ids.add(str(trade["info"].get("id")))
-            tracked.fill_count += 1
-            tracked.filled += quantity
-            tracked.notional += quantity * Decimal(str(trade["info"]["price"]))
+            price = Decimal(str(trade["info"]["price"]))
+            tracked.skip_trade(str(trade["info"].get("id")), quantity, price)
         tracked.status = OrderStatus.PARTIALLY_FILLED if tracked.filled else OrderStatus.NEW
 
     def order_status(self, order_id: str) -> OrderState | None:
@@ -261,7 +216,7 @@ class HinanceVenue:
             # Already sent by this process: nothing new (its fills came with the first answer).
             return []
         accepted = self._apply_filters(order)
-        tracked = _Tracked(order=accepted, updated_ms=order.created_ms)
+        tracked = TrackedOrder(order=accepted, updated_ms=order.created_ms)
         if self.config.query_before_submit:
             recovered = await self._recover(tracked)
             if recovered is not None:
@@ -290,7 +245,8 @@ class HinanceVenue:
             ) from exc
         self._orders[order.order_id] = tracked
         info = answer["info"]
-        fills = self._fills_from(tracked, info.get("fills") or [], info)
+        transact = info.get("transactTime")
+        fills = self._fills_from(tracked, info.get("fills") or [], transact)
         self._update_from_answer(tracked, info)
         log.info(
             "order.sent",
@@ -321,7 +277,7 @@ class HinanceVenue:
             code = reason.partition(":")[0]
             log.info("order.refused", order_id=order.order_id, reason=reason)
             self._changed[order.order_id] = None
-            self._orders[order.order_id] = _Tracked(
+            self._orders[order.order_id] = TrackedOrder(
                 order=order,
                 status=OrderStatus.REJECTED,
                 updated_ms=order.created_ms,
@@ -366,7 +322,7 @@ class HinanceVenue:
             params,
         )
 
-    async def _recover(self, tracked: _Tracked) -> list[Fill] | None:
+    async def _recover(self, tracked: TrackedOrder) -> list[Fill] | None:
         """Adopt an order the venue already has under this client id; None if it has none."""
         order = tracked.order
         try:
@@ -390,7 +346,7 @@ class HinanceVenue:
         )
         return fills
 
-    async def _poll(self, tracked: _Tracked) -> list[Fill]:
+    async def _poll(self, tracked: TrackedOrder) -> list[Fill]:
         order = tracked.order
         try:
             answer = await self._call(
@@ -410,7 +366,7 @@ class HinanceVenue:
         self._update_from_answer(tracked, info)
         return fills
 
-    async def _trades_since(self, tracked: _Tracked) -> list[Fill]:
+    async def _trades_since(self, tracked: TrackedOrder) -> list[Fill]:
         order = tracked.order
         if tracked.exchange_id is None:
             return []
@@ -418,113 +374,34 @@ class HinanceVenue:
             "trades", "fetch_my_trades", order.symbol, None, None, {"orderId": tracked.exchange_id}
         )
         raw = [
-            {
-                "price": t["info"]["price"],
-                "qty": t["info"]["qty"],
-                "commission": t["info"].get("commission", "0"),
-                "commissionAsset": t["info"].get("commissionAsset", self.config.quote_asset),
-                "tradeId": t["info"].get("id"),
-                "time": t["info"].get("time"),
-            }
+            raw_fill_from_trade(t, self.config.quote_asset)
             for t in trades
             if str(t["info"].get("orderId")) == tracked.exchange_id
         ]
-        return self._fills_from(tracked, raw, {})
+        return self._fills_from(tracked, raw, None)
+
+    def _vanished(self, tracked: TrackedOrder, operation: str) -> None:
+        tracked.mark_vanished(operation)
+        self._changed[tracked.order.order_id] = None
+
+    def _update_from_answer(self, tracked: TrackedOrder, info: dict[str, Any]) -> None:
+        if tracked.apply_answer(info):
+            self._changed[tracked.order.order_id] = None
 
     def _fills_from(
-        self, tracked: _Tracked, raw_fills: list[dict[str, Any]], answer: dict[str, Any]
+        self, tracked: TrackedOrder, raw_fills: list[dict[str, Any]], transact_ms: int | None
     ) -> list[Fill]:
-        order = tracked.order
-        base, _, quote = order.symbol.partition("/")
-        fills: list[Fill] = []
-        for raw in raw_fills:
-            trade_id = str(raw.get("tradeId"))
-            if trade_id in tracked.trade_ids:
-                continue
-            tracked.trade_ids.add(trade_id)
-            price = Decimal(str(raw["price"]))
-            quantity = Decimal(str(raw["qty"]))
-            commission = Decimal(str(raw.get("commission", "0")))
-            asset = raw.get("commissionAsset", quote)
-            if asset == quote:
-                fee = commission
-            elif asset == base:
-                # Binance may charge a BUY's commission in the base asset; value it in quote.
-                fee = commission * price
-            else:
-                log.warning(
-                    "fill.fee_unconverted",
-                    order_id=order.order_id,
-                    asset=asset,
-                    amount=str(commission),
-                )
-                fee = ZERO
-            time_ms = int(raw.get("time") or answer.get("transactTime") or tracked.updated_ms)
-            fill = Fill(
-                fill_id=fill_id(order.order_id, tracked.fill_count),
-                order_id=order.order_id,
-                symbol=order.symbol,
-                side=order.side,
-                quantity=quantity,
-                price=price,
-                fee=fee,
-                time_ms=time_ms,
-            )
-            tracked.fill_count += 1
-            tracked.filled += quantity
-            tracked.notional += quantity * price
-            tracked.fees += fee
-            tracked.updated_ms = max(tracked.updated_ms, time_ms)
-            self._changed[order.order_id] = None
-            fills.append(fill)
+        fills = tracked.add_fills(raw_fills, transact_ms)
+        if fills:
+            self._changed[tracked.order.order_id] = None
         return fills
 
-    def _update_from_answer(self, tracked: _Tracked, info: dict[str, Any]) -> None:
-        if info.get("orderId") is not None:
-            tracked.exchange_id = str(info["orderId"])
-        status = _STATUS.get(str(info.get("status", "")))
-        if status is None or status == tracked.status:
-            return
-        tracked.status = status
-        tracked.updated_ms = int(
-            info.get("updateTime") or info.get("transactTime") or tracked.updated_ms
-        )
-        if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED):
-            tracked.reason = tracked.reason or (
-                f"VENUE_{status.value}: filled={tracked.filled}, quantity={tracked.order.quantity}"
-            )
-        self._changed[tracked.order.order_id] = None
-
-    def _vanished(self, tracked: _Tracked, operation: str) -> None:
-        """Mark an order the venue no longer knows (a testnet reset) as EXPIRED, with a reason."""
-        tracked.status = OrderStatus.EXPIRED
-        tracked.reason = (
-            f"VENUE_RESET: operation={operation}, filled={tracked.filled}, "
-            f"quantity={tracked.order.quantity}"
-        )
-        self._changed[tracked.order.order_id] = None
-        log.warning("order.vanished", order_id=tracked.order.order_id, reason=tracked.reason)
-
-    def _reject(self, tracked: _Tracked, reason: str) -> None:
+    def _reject(self, tracked: TrackedOrder, reason: str) -> None:
         tracked.status = OrderStatus.REJECTED
         tracked.reason = reason
         self._orders[tracked.order.order_id] = tracked
         self._changed[tracked.order.order_id] = None
         log.info("order.rejected", order_id=tracked.order.order_id, reason=tracked.reason)
-
-    def _order_from_info(self, symbol: str, info: dict[str, Any]) -> Order:
-        price = Decimal(str(info.get("price", "0")))
-        return Order(
-            order_id=str(info.get("clientOrderId", "")),
-            decision_id="",
-            signal_id="",
-            symbol=symbol,
-            side=Side(str(info.get("side", "BUY"))),
-            order_type=OrderType(str(info.get("type", "LIMIT"))),
-            quantity=Decimal(str(info.get("origQty", "0"))),
-            created_ms=int(info.get("time") or 0),
-            limit_price=price if price > 0 else None,
-        )
 
     def _last_body(self) -> str | None:
         body = getattr(self._exchange, "last_http_response", None)

@@ -9,13 +9,25 @@ import orjson
 from aiohttp import web
 
 from adapters.paper_exchange import errors
-from adapters.paper_exchange.market import Kline, MarketClock
+from adapters.paper_exchange.market import MarketClock
+from adapters.paper_exchange.requests import (
+    int_param,
+    optional_int,
+    order_reference,
+    parse_new_order,
+)
 from adapters.paper_exchange.signing import verify_signed_request
-from adapters.paper_exchange.state import NewOrder, PaperState, WireOrder, WireTrade
-from adapters.paper_exchange.symbols import SymbolRules, parse_amount, wire
+from adapters.paper_exchange.state import PaperState
+from adapters.paper_exchange.symbols import SymbolRules, wire
+from adapters.paper_exchange.views import (
+    fill_view,
+    kline_row,
+    order_fields,
+    order_view,
+    trade_view,
+)
 from adapters.paper_exchange.weights import ENDPOINT_WEIGHTS, RequestWeights
 from adapters.simulated.filters import round_down, round_up
-from trader.domain import OrderType, Side
 
 INTERVALS: dict[str, int] = {
     "1s": 1,
@@ -59,24 +71,6 @@ async def request_params(request: web.Request) -> tuple[dict[str, str], str, str
     if raw_body:
         params.update(parse_qsl(raw_body, keep_blank_values=True))
     return params, raw_query, raw_body
-
-
-def kline_row(kline: Kline) -> list[object]:
-    """Return a kline as a row of `GET /api/v3/klines`."""
-    return [
-        kline.open_time_ms,
-        wire(kline.open),
-        wire(kline.high),
-        wire(kline.low),
-        wire(kline.close),
-        wire(kline.volume),
-        kline.close_time_ms,
-        wire(kline.quote_volume),
-        kline.trades,
-        wire(kline.volume / 2),
-        wire(kline.quote_volume / 2),
-        "0",
-    ]
 
 
 class RestApi:
@@ -229,11 +223,11 @@ class RestApi:
                 f"Invalid interval. This paper exchange serves "
                 f"{interval_name(self.clock.interval_s)} klines only.",
             )
-        limit = _int_param(params, "limit", default=500)
+        limit = int_param(params, "limit", default=500)
         if not 1 <= limit <= 1000:
             raise errors.BinanceApiError(400, -1130, "Invalid data sent for a parameter.")
-        start = _optional_int(params, "startTime")
-        end = _optional_int(params, "endTime")
+        start = optional_int(params, "startTime")
+        end = optional_int(params, "endTime")
         rows = self.clock.klines(rules.symbol, start_ms=start, end_ms=end, limit=limit)
         return json_response([kline_row(k) for k in rows])
 
@@ -256,7 +250,7 @@ class RestApi:
         """Return a synthetic book around the last price, one tick apart outside the half spread."""
         params, _, _ = await request_params(request)
         rules = self._rules(params)
-        limit = _int_param(params, "limit", default=100)
+        limit = int_param(params, "limit", default=100)
         if limit not in DEPTH_LIMITS:
             raise errors.BinanceApiError(
                 400, -1100, "Illegal characters found in parameter 'limit'."
@@ -325,19 +319,21 @@ class RestApi:
         """Return the open orders of one symbol, or of all."""
         params = await self._signed(request)
         symbol = self._rules(params).symbol if "symbol" in params else None
-        return json_response([self._order_view(o) for o in self.state.open_orders(symbol)])
+        return json_response(
+            [order_view(self.state.rules[o.symbol], o) for o in self.state.open_orders(symbol)]
+        )
 
     async def my_trades(self, request: web.Request) -> web.Response:
         """Return the account's trades of a symbol (optionally of one order)."""
         params = await self._signed(request)
         rules = self._rules(params)
         trades = self.state.trades[rules.symbol]
-        order_id = _optional_int(params, "orderId")
+        order_id = optional_int(params, "orderId")
         if order_id is not None:
             trades = [t for t in trades if t.order_id == order_id]
-        start = _optional_int(params, "startTime")
-        end = _optional_int(params, "endTime")
-        from_id = _optional_int(params, "fromId")
+        start = optional_int(params, "startTime")
+        end = optional_int(params, "endTime")
+        from_id = optional_int(params, "fromId")
         trades = [
             t
             for t in trades
@@ -345,15 +341,15 @@ class RestApi:
             and (end is None or t.time_ms <= end)
             and (from_id is None or t.trade_id >= from_id)
         ]
-        limit = _int_param(params, "limit", default=500)
+        limit = int_param(params, "limit", default=500)
         trades = trades[:limit] if from_id is not None or start is not None else trades[-limit:]
-        return json_response([self._trade_view(rules, t) for t in trades])
+        return json_response([trade_view(rules, t) for t in trades])
 
     async def new_order(self, request: web.Request) -> web.Response:
         """Place a MARKET or LIMIT order and answer in the requested response type."""
         params = await self._signed(request)
         rules = self._rules(params)
-        parsed = _parse_new_order(rules, params)
+        parsed = parse_new_order(rules, params)
         response_type = params.get("newOrderRespType", "FULL").upper()
         if response_type not in RESPONSE_TYPES:
             raise errors.BinanceApiError(400, -1100, "Invalid newOrderRespType.")
@@ -367,34 +363,25 @@ class RestApi:
         }
         if response_type == "ACK":
             return json_response(base)
-        body = {**base, **self._order_fields(order), "workingTime": order.time_ms}
+        body = {**base, **order_fields(order), "workingTime": order.time_ms}
         body["selfTradePreventionMode"] = "NONE"
         if response_type == "FULL":
-            body["fills"] = [
-                {
-                    "price": wire(t.price),
-                    "qty": wire(t.quantity),
-                    "commission": wire(t.commission),
-                    "commissionAsset": t.commission_asset,
-                    "tradeId": t.trade_id,
-                }
-                for t in order.trades
-            ]
+            body["fills"] = [fill_view(t) for t in order.trades]
         return json_response(body)
 
     async def query_order(self, request: web.Request) -> web.Response:
         """Return one order by orderId or origClientOrderId."""
         params = await self._signed(request)
         rules = self._rules(params)
-        order_id, client_id = _order_reference(params)
+        order_id, client_id = order_reference(params)
         order = self.state.find(rules.symbol, order_id, client_id)
-        return json_response(self._order_view(order))
+        return json_response(order_view(rules, order))
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         """Cancel an open order by orderId or origClientOrderId."""
         params = await self._signed(request)
         rules = self._rules(params)
-        order_id, client_id = _order_reference(params)
+        order_id, client_id = order_reference(params)
         order = await self.state.cancel(rules.symbol, order_id, client_id)
         return json_response(
             {
@@ -404,140 +391,7 @@ class RestApi:
                 "orderListId": -1,
                 "clientOrderId": params.get("newClientOrderId") or f"cancel{order.order_id}",
                 "transactTime": order.update_ms,
-                **self._order_fields(order),
+                **order_fields(order),
                 "selfTradePreventionMode": "NONE",
             }
         )
-
-    # -- views -----------------------------------------------------------------------------
-
-    def _order_fields(self, order: WireOrder) -> dict[str, object]:
-        return {
-            "price": wire(order.price),
-            "origQty": wire(order.orig_qty),
-            "executedQty": wire(order.executed_qty),
-            "origQuoteOrderQty": wire(order.orig_quote_qty),
-            "cummulativeQuoteQty": wire(order.cumulative_quote_qty),
-            "status": order.status,
-            "timeInForce": order.time_in_force,
-            "type": order.order_type,
-            "side": order.side,
-        }
-
-    def _order_view(self, order: WireOrder) -> dict[str, object]:
-        rules = self.state.rules[order.symbol]
-        return {
-            "symbol": rules.exchange_id,
-            "orderId": order.order_id,
-            "orderListId": -1,
-            "clientOrderId": order.client_order_id,
-            **self._order_fields(order),
-            "stopPrice": wire(Decimal(0)),
-            "icebergQty": wire(Decimal(0)),
-            "time": order.time_ms,
-            "updateTime": order.update_ms,
-            "isWorking": True,
-            "workingTime": order.time_ms,
-            "selfTradePreventionMode": "NONE",
-        }
-
-    def _trade_view(self, rules: SymbolRules, trade: WireTrade) -> dict[str, object]:
-        return {
-            "symbol": rules.exchange_id,
-            "id": trade.trade_id,
-            "orderId": trade.order_id,
-            "orderListId": -1,
-            "price": wire(trade.price),
-            "qty": wire(trade.quantity),
-            "quoteQty": wire(trade.price * trade.quantity),
-            "commission": wire(trade.commission),
-            "commissionAsset": trade.commission_asset,
-            "time": trade.time_ms,
-            "isBuyer": trade.side == "BUY",
-            "isMaker": trade.is_maker,
-            "isBestMatch": True,
-        }
-
-
-def _optional_int(params: dict[str, str], name: str) -> int | None:
-    text = params.get(name)
-    if text is None or text == "":
-        return None
-    if not text.lstrip("-").isdigit():
-        raise errors.illegal_characters(name)
-    return int(text)
-
-
-def _int_param(params: dict[str, str], name: str, *, default: int) -> int:
-    value = _optional_int(params, name)
-    return default if value is None else value
-
-
-def _order_reference(params: dict[str, str]) -> tuple[int | None, str | None]:
-    order_id = _optional_int(params, "orderId")
-    client_id = params.get("origClientOrderId") or None
-    if order_id is None and client_id is None:
-        raise errors.BinanceApiError(
-            400,
-            -1102,
-            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
-        )
-    return order_id, client_id
-
-
-def _parse_new_order(rules: SymbolRules, params: dict[str, str]) -> NewOrder:
-    side_text = params.get("side", "")
-    if not side_text:
-        raise errors.missing_parameter("side")
-    if side_text not in ("BUY", "SELL"):
-        raise errors.BinanceApiError(400, -1117, "Invalid side.")
-    type_text = params.get("type", "")
-    if not type_text:
-        raise errors.missing_parameter("type")
-    if type_text not in ("MARKET", "LIMIT"):
-        raise errors.BinanceApiError(400, -1116, "Invalid orderType.")
-    quantity = parse_amount("quantity", params.get("quantity"), required=False)
-    quote_quantity = parse_amount("quoteOrderQty", params.get("quoteOrderQty"), required=False)
-    price = parse_amount("price", params.get("price"), required=False)
-    time_in_force = params.get("timeInForce", "")
-    if type_text == "MARKET":
-        if quantity is None and quote_quantity is None:
-            raise errors.BinanceApiError(
-                400,
-                -1102,
-                "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
-            )
-        if quantity is not None and quote_quantity is not None:
-            raise errors.BinanceApiError(
-                400, -1106, "Parameter 'quoteOrderQty' sent when not required."
-            )
-        if price is not None:
-            raise errors.BinanceApiError(400, -1106, "Parameter 'price' sent when not required.")
-        if time_in_force:
-            raise errors.BinanceApiError(
-                400, -1106, "Parameter 'timeInForce' sent when not required."
-            )
-        time_in_force = "GTC"
-    else:
-        if not time_in_force:
-            raise errors.missing_parameter("timeInForce")
-        if time_in_force not in ("GTC", "IOC"):
-            raise errors.BinanceApiError(400, -1115, "Invalid timeInForce.")
-        if quantity is None:
-            raise errors.missing_parameter("quantity")
-        if price is None:
-            raise errors.missing_parameter("price")
-        if quote_quantity is not None:
-            raise errors.BinanceApiError(
-                400, -1106, "Parameter 'quoteOrderQty' sent when not required."
-            )
-    return NewOrder(
-        symbol=rules.symbol,
-        side=Side(side_text),
-        order_type=OrderType(type_text),
-        quantity=quantity,
-        quote_quantity=quote_quantity,
-        price=price,
-        time_in_force=time_in_force,
-        client_order_id=params.get("newClientOrderId") or None,
-    )

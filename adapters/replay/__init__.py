@@ -2,7 +2,7 @@
 
 from adapters.replay.csv_feed import CsvFeed, load_csv_series
 from adapters.replay.events import FileFeed, group_bars
-from adapters.replay.open import open_feed, parse_feed_spec
+from adapters.replay.open import feed_fingerprint, open_feed, parse_feed_spec
 from adapters.replay.recording import (
     FORMAT,
     VERSION,
@@ -21,6 +21,7 @@ __all__ = [
     "RecordingFeed",
     "RecordingHeader",
     "RecordingWriter",
+    "feed_fingerprint",
     "group_bars",
     "load_csv_series",
     "normalise_symbol",

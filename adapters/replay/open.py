@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from adapters.replay.csv_feed import CsvFeed
 from adapters.replay.events import FileFeed
 from adapters.replay.recording import RecordingFeed
-from adapters.replay.symbols import normalise_symbol
+from adapters.replay.symbols import normalise_symbol, symbol_from_path
 from trader.errors import DataError
 
 RECORDING_SUFFIXES = (".jsonl", ".ndjson", ".rec")
@@ -67,3 +68,24 @@ def open_feed(path: str | Path, interval_s: int | None = None) -> FileFeed:
             raise DataError("a recording is replayed on its own, not combined with other files")
         return RecordingFeed(recordings[0], interval_s)
     return CsvFeed.from_paths(parts, interval_s)
+
+
+def feed_fingerprint(spec: str | Path) -> str:
+    """Return a sha256 over the feed's files (content and symbol), not over where they lie.
+
+    A replay's run id is derived from it, so the same bars replayed from another folder or
+    machine make the same run, the same ids and the same ledger digest.
+    """
+    digest = hashlib.sha256()
+    for path, symbol in parse_feed_spec(spec):
+        digest.update(f"{symbol or ''}|{path.suffix.lower()}|".encode())
+        if not symbol and not is_recording(path):
+            digest.update(symbol_from_path(path).encode())
+        try:
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise DataError(f"cannot read feed file {path}: {exc.strerror}") from exc
+        digest.update(b"\n")
+    return digest.hexdigest()

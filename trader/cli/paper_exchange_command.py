@@ -13,7 +13,8 @@ from adapters.paper_exchange import (
     PaperExchange,
     PaperExchangeConfig,
 )
-from trader.errors import TraderError
+from trader.errors import ConfigError, TraderError
+from trader.logging_setup import configure_logging
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,7 @@ def paper_exchange(
         0.0, "--reset-every", help="Testnet-style reset every S seconds: orders vanish (0: never)"
     ),
     seed: int = typer.Option(7, "--seed", help="Seed of the synthetic market"),
+    log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR"),
 ) -> None:
     """Run a Binance-compatible paper exchange on 127.0.0.1 until Ctrl-C or SIGTERM."""
     try:
@@ -84,6 +86,11 @@ def paper_exchange(
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"])
             typer.echo(f"paper-exchange: {where}: {error['msg']}", err=True)
+        raise typer.Exit(code=2) from None
+    try:
+        configure_logging(level=log_level)
+    except ConfigError as exc:
+        typer.echo(f"paper-exchange: {exc}", err=True)
         raise typer.Exit(code=2) from None
     try:
         asyncio.run(_run(config))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,7 +92,12 @@ async def run_daemon(settings: Any) -> Any:
     )
     runner.install_signal_handlers()
     notifier = Notifier()
-    services = _start_services(settings, assembly, runner, notifier)
+    observers: list[Callable[[Any], None]] = []
+    downtime = _downtime_report(assembly) if assembly.resumed else None
+    if downtime is not None:
+        observers.append(downtime.observe)
+    services = _start_services(settings, assembly, runner, notifier, observers)
+    _observe_records(runner, observers)
     portfolio = assembly.pipeline.portfolio
     notifier.ready(
         status_line(
@@ -118,6 +124,8 @@ async def run_daemon(settings: Any) -> Any:
         )
         return totals
     finally:
+        if downtime is not None:
+            downtime.finish()
         notifier.stopping()
         for stop in reversed(services):
             with contextlib.suppress(Exception):
@@ -128,8 +136,57 @@ async def run_daemon(settings: Any) -> Any:
         notifier.close()
 
 
-def _start_services(settings: Any, assembly: Any, runner: Any, notifier: Any) -> list[Any]:
-    """Start the watchdog, scheduled jobs and the optional metrics endpoint; return stoppers."""
+def _downtime_report(assembly: Any) -> Any:
+    """Begin the `run.downtime` report of a resumed run (logged once the backfill caught up)."""
+    from trader.engine.clock import WallClock
+    from trader.engine.downtime import DowntimeReport
+    from trader.engine.recovery import last_heartbeat_ms
+
+    run_id = assembly.run.run_id
+    return DowntimeReport.start(
+        run_id=run_id,
+        mode=assembly.run.mode,
+        down_from_ms=last_heartbeat_ms(assembly.ledger, run_id),
+        restarted_ms=assembly.run.started_ms,
+        last_event_ms=assembly.since_ms,
+        open_orders=len(assembly.pipeline.orders.open_orders()),
+        interval_s=assembly.feed.interval_s,
+        wall_clock=isinstance(assembly.pipeline.clock, WallClock),
+    )
+
+
+def _observe_records(runner: Any, observers: list[Callable[[Any], None]]) -> None:
+    """Give every committed event record to the observers (metrics, downtime report).
+
+    An observer that fails is logged and skipped: watching the daemon must never stop it.
+    """
+    if not observers:
+        return
+    handle = runner.handle
+
+    async def handle_and_observe(event: Any) -> Any:
+        record = await handle(event)
+        for observe in observers:
+            try:
+                observe(record)
+            except Exception as exc:  # an observer bug must not stop trading
+                log.warning("record_observer.failed", error=f"{type(exc).__name__}: {exc}")
+        return record
+
+    runner.handle = handle_and_observe
+
+
+def _start_services(
+    settings: Any,
+    assembly: Any,
+    runner: Any,
+    notifier: Any,
+    observers: list[Callable[[Any], None]] | None = None,
+) -> list[Any]:
+    """Start the watchdog, scheduled jobs and the optional metrics endpoint; return stoppers.
+
+    With metrics enabled, an observer that updates them is appended to `observers`.
+    """
     from trader.ledger.backup import backup_sqlite
     from trader.metrics import TraderMetrics, start_metrics_server
     from trader.scheduler import ScheduledJobs, build_scheduler
@@ -185,14 +242,30 @@ def _start_services(settings: Any, assembly: Any, runner: Any, notifier: Any) ->
         scheduler.shutdown(wait=False)
 
     stoppers.append(stop_scheduler)
-    server = start_metrics_server(settings.metrics, TraderMetrics())
+    metrics = TraderMetrics()
+    server = start_metrics_server(settings.metrics, metrics)
     if server is not None:
 
         async def stop_server() -> None:
             server.close()
 
         stoppers.append(stop_server)
+        stoppers.append(_watch_metrics(metrics, pipeline, observers))
     return stoppers
+
+
+def _watch_metrics(metrics: Any, pipeline: Any, observers: list[Any] | None) -> Any:
+    """Publish the account now, then update the metrics from every event; return the stopper."""
+    from trader.engine.metrics_wiring import MetricsObserver, start_metrics_tasks
+
+    peak = pipeline.risk_state.peak_equity
+    equity = pipeline.portfolio.equity()
+    drawdown = max((peak - equity) / peak, 0) if peak > 0 else 0
+    metrics.set_account(equity, max(peak, equity), drawdown, str(pipeline.risk_state.trading_state))
+    observer = MetricsObserver(metrics)
+    if observers is not None:
+        observers.append(observer.observe)
+    return start_metrics_tasks(observer)
 
 
 def _canceller(task: asyncio.Task[Any]) -> Any:

@@ -20,7 +20,7 @@ from trader.domain.ids import order_id as make_order_id
 from trader.engine.pipeline import Pipeline
 from trader.ledger.resume import OpenOrder, ResumeState
 from trader.ledger.store import LedgerStore
-from trader.ledger.tables import BARS, FILLS, ORDERS
+from trader.ledger.tables import BARS, FILLS, ORDERS, RUNS
 
 log = structlog.get_logger(__name__)
 
@@ -148,6 +148,14 @@ def first_closes(ledger: LedgerStore, run_id: str) -> dict[str, float]:
             .order_by(BARS.c.symbol)
         )
         return {row.symbol: float(row.close) for row in rows}
+
+
+def last_heartbeat_ms(ledger: LedgerStore, run_id: str) -> int | None:
+    """Return the wall time of the run's last recorded heartbeat (when it was last alive)."""
+    with ledger.read() as connection:
+        return connection.execute(
+            select(RUNS.c.last_heartbeat_ms).where(RUNS.c.run_id == run_id)
+        ).scalar()
 
 
 def latest_closes(resume: ResumeState) -> dict[str, Decimal]:

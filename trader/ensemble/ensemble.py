@@ -1,9 +1,14 @@
-"""The ensemble of one profile: batched member inference over every symbol that closed a bar."""
+"""The ensemble of one profile (and its fallbacks): batched decisions over every symbol.
+
+It keeps per-symbol state itself, so the engine only passes each bar's vector: the last
+`history_length` vectors and the actions decided on them (FLAG-TRADER's and CGDT's windows,
+CGDT's previous actions) and, inside the PPO member, the recurrent state. After a restart
+`warm()` rebuilds the histories from the ledger and `load_state_dict()` the recurrent state.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +16,27 @@ import numpy as np
 import structlog
 import torch
 
-from trader.domain import MemberOutput, Signal
+from trader.domain import Action, Signal
 from trader.domain.ids import signal_id
-from trader.ensemble.combine import combine
 from trader.ensemble.config import EnsembleConfig, ProfileConfig
-from trader.ensemble.members import Member, MemberBatch, TorchMember
-from trader.errors import CheckpointError, ConfigError
+from trader.ensemble.evaluation import ChainEvaluator, ProfileMember
+from trader.ensemble.factory import MemberFactory, default_member_factory
+from trader.ensemble.history import HistoryBook, Recorded
+from trader.ensemble.members import FEATURE_WIDTH, Member, MemberBatch
+from trader.errors import ConfigError, DataError
 
 log = structlog.get_logger(__name__)
 
-MemberFactory = Callable[[str, Any, torch.device, EnsembleConfig], Member]
+STATE_FORMAT = 1
+
+__all__ = [
+    "Ensemble",
+    "MemberFactory",
+    "ProfileMember",
+    "default_member_factory",
+    "resolve_checkpoint",
+    "select_device",
+]
 
 
 def select_device(requested: str) -> torch.device:
@@ -45,29 +61,69 @@ def resolve_checkpoint(path_text: str, search_roots: Sequence[Path]) -> Path:
     return path
 
 
-def default_member_factory(
-    name: str, loaded: Any, device: torch.device, config: EnsembleConfig
-) -> Member:
-    """Build the member runner for a loaded checkpoint by its kind."""
-    if loaded.kind in ("baseline_mlp", "cql"):
-        return TorchMember(name, loaded, device, config.cql_temperature)
-    raise CheckpointError(f"member {name!r}: no runner for model kind {loaded.kind!r} yet")
+def _label_members(
+    chain: Sequence[str], profiles: Mapping[str, Sequence[ProfileMember]]
+) -> dict[str, dict[str, ProfileMember]]:
+    """Give every distinct member one reported name: its own, or `profile/name` on a clash."""
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    labelled: dict[str, dict[str, ProfileMember]] = {}
+    for profile in chain:
+        labelled[profile] = {}
+        for entry in profiles[profile]:
+            key = id(entry.member)
+            if key not in names:
+                name = (
+                    entry.member.name
+                    if entry.member.name not in taken
+                    else (f"{profile}/{entry.member.name}")
+                )
+                names[key] = name
+                taken.add(name)
+            labelled[profile][names[key]] = ProfileMember(
+                entry.member, entry.weight, entry.latency_budget_ms, names[key]
+            )
+    return labelled
 
 
 class Ensemble:
-    """Runs one profile's members and combines them into signals."""
+    """Runs a profile's members (falling back when one misses its budget) into signals."""
 
     def __init__(
         self,
         profile_name: str,
-        members: Sequence[tuple[Member, float]],
+        profiles: Mapping[str, Sequence[ProfileMember]],
         config: EnsembleConfig,
         device: torch.device,
     ) -> None:
+        _profile(config, profile_name)
+        chain = config.fallback_chain(profile_name)
+        missing = [name for name in chain if name not in profiles]
+        if missing:
+            raise ConfigError(f"ensemble {profile_name!r}: no members given for {missing}")
         self.profile_name = profile_name
-        self.members = list(members)
+        self.chain = chain
         self.config = config
         self.device = device
+        self.profiles = {
+            name: list(entries.values())
+            for name, entries in _label_members(chain, profiles).items()
+        }
+        self.history = HistoryBook(config.history_length, FEATURE_WIDTH)
+        self._evaluator = ChainEvaluator(chain, self.profiles, config.abstain_opposing_weight)
+
+    @property
+    def members(self) -> list[tuple[Member, float]]:
+        """Return the profile's own members and weights (fallback members excluded)."""
+        return [(entry.member, entry.weight) for entry in self.profiles[self.profile_name]]
+
+    def all_members(self) -> dict[str, Member]:
+        """Return every distinct member of the chain by its reported name."""
+        found: dict[str, Member] = {}
+        for name in self.chain:
+            for entry in self.profiles[name]:
+                found.setdefault(entry.name, entry.member)
+        return found
 
     @classmethod
     def from_config(
@@ -77,29 +133,44 @@ class Ensemble:
         search_roots: Sequence[Path] = (),
         factory: MemberFactory = default_member_factory,
     ) -> Ensemble:
-        """Load every member of a profile from its checkpoint."""
+        """Load every member of a profile and of its fallbacks from their checkpoints."""
         from trader.models import load
 
-        profile = _profile(config, profile_name)
+        _profile(config, profile_name)
         if config.torch_threads > 0:
             torch.set_num_threads(config.torch_threads)
         device = select_device(config.device)
-        members = []
-        for member_config in profile.members:
-            path = resolve_checkpoint(member_config.checkpoint, search_roots)
-            loaded = load(path)
-            members.append(
-                (factory(member_config.name, loaded, device, config), member_config.weight)
-            )
-            log.info(
-                "model.loaded",
-                member=member_config.name,
-                kind=loaded.kind,
-                path=str(path),
-                sha256=loaded.sha256,
-                device=str(device),
-            )
-        return cls(profile_name, members, config, device)
+        built: dict[tuple[str, str], Member] = {}
+        profiles: dict[str, list[ProfileMember]] = {}
+        for name in config.fallback_chain(profile_name):
+            profiles[name] = []
+            for member_config in config.profiles[name].members:
+                path = resolve_checkpoint(member_config.checkpoint, search_roots)
+                key = (member_config.name, str(path.resolve()))
+                member = built.get(key)
+                if member is None:
+                    loaded = load(path)
+                    member = built[key] = factory(member_config.name, loaded, device, config)
+                    log.info(
+                        "model.loaded",
+                        member=member_config.name,
+                        profile=name,
+                        kind=str(loaded.kind),
+                        path=str(path),
+                        sha256=loaded.sha256,
+                        device=str(device),
+                    )
+                profiles[name].append(
+                    ProfileMember(member, member_config.weight, member_config.latency_budget_ms)
+                )
+        ensemble = cls(profile_name, profiles, config, device)
+        ensemble.prepare()
+        return ensemble
+
+    def prepare(self) -> None:
+        """Do each member's one-off preparation (CUDA graph capture on CUDA; nothing on CPU)."""
+        for member in self.all_members().values():
+            member.prepare()
 
     def decide(
         self,
@@ -108,44 +179,108 @@ class Ensemble:
         bar_open_times_ms: Sequence[int],
         decided_at_ms: int,
     ) -> list[Signal]:
-        """Return one signal per symbol of the batch (same order)."""
-        probabilities = []
-        latencies = []
-        for member, _weight in self.members:
-            started = time.perf_counter()
-            probabilities.append(member.predict(batch))
-            latencies.append((time.perf_counter() - started) * 1000.0)
-        stacked = np.stack(probabilities)
-        weights = np.array([weight for _member, weight in self.members])
-        decisions = combine(stacked, weights, self.config.abstain_opposing_weight)
+        """Return one signal per symbol of the batch (same order), recording each bar first."""
+        rows = len(batch.symbols)
+        features = np.asarray(batch.features, dtype=np.float32)
+        if features.shape != (rows, FEATURE_WIDTH) or len(bar_open_times_ms) != rows:
+            raise DataError(
+                f"ensemble: {rows} symbols need features ({rows}, {FEATURE_WIDTH}) and {rows} "
+                f"bar times, got {features.shape} and {len(bar_open_times_ms)}"
+            )
+        if len(set(batch.symbols)) != rows:
+            raise DataError(f"ensemble: a symbol appears twice in one batch: {batch.symbols}")
+        if rows == 0:
+            return []
+        times = [int(value) for value in bar_open_times_ms]
+        stateful = [m for m in self.all_members().values() if m.stateful]
+        for symbol, vector, time_ms in zip(batch.symbols, features, times, strict=True):
+            if self.history.record(symbol, vector, time_ms) is Recorded.RESET:
+                for member in stateful:
+                    member.reset([symbol])
+        windows = [
+            self.history.get(symbol).window(self.history.capacity) for symbol in batch.symbols
+        ]
+        filled = MemberBatch(
+            symbols=list(batch.symbols),
+            features=features,
+            portfolio=np.asarray(batch.portfolio, dtype=np.float32),
+            histories=[vectors for vectors, _actions in windows],
+            # Copies: the ring's newest action changes once this decision is known.
+            previous_actions=[actions.copy() for _vectors, actions in windows],
+            bar_open_times_ms=times,
+        )
+        lengths = np.array([len(vectors) for vectors, _actions in windows])
+        outcome = self._evaluator.evaluate(filled, lengths)
         signals = []
         for row, symbol in enumerate(batch.symbols):
-            outputs = tuple(
-                MemberOutput(
-                    name=member.name,
-                    weight=weight,
-                    probabilities=tuple(round(float(p), 9) for p in stacked[i, row]),  # type: ignore[arg-type]
-                    latency_ms=latencies[i],
-                )
-                for i, (member, weight) in enumerate(self.members)
-            )
-            decision = decisions[row]
+            decision = outcome.decisions[row]
             signals.append(
                 Signal(
-                    signal_id=signal_id(run_id, symbol, bar_open_times_ms[row]),
+                    signal_id=signal_id(run_id, symbol, times[row]),
                     symbol=symbol,
-                    bar_open_time_ms=bar_open_times_ms[row],
+                    bar_open_time_ms=times[row],
                     decided_at_ms=decided_at_ms,
                     profile=self.profile_name,
                     action=decision.action,
                     confidence=decision.confidence,
                     probabilities=decision.probabilities,
-                    members=outputs,
+                    members=tuple(outcome.members[row]),
                     abstained=decision.abstained,
-                    note="ABSTAINED: members disagree" if decision.abstained else "",
+                    note="; ".join(outcome.notes[row]),
                 )
             )
+            self.history.get(symbol).set_last_action(decision.action.index)
         return signals
+
+    def warm(
+        self,
+        symbol: str,
+        vectors: np.ndarray,
+        actions: Sequence[Action],
+        bar_open_times_ms: Sequence[int] | None = None,
+    ) -> None:
+        """Rebuild a symbol's history after a restart: its decided bars' vectors, oldest first.
+
+        `vectors` (N, 60) raw himari60 of the bars the ensemble decided (the signals of the
+        run, oldest first; the last `history_length` are kept), `actions` the signal action of
+        each, `bar_open_times_ms` their bar times (so the next bar is checked for a gap).
+        """
+        kept = self.history.warm(symbol, vectors, actions, bar_open_times_ms)
+        log.info("ensemble_history.warmed", symbol=symbol, vectors=kept)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the recurrent state of the stateful members (JSON-ready) to store per event."""
+        members = {
+            name: member.state_dict()
+            for name, member in self.all_members().items()
+            if member.stateful
+        }
+        return {"format": STATE_FORMAT, "profile": self.profile_name, "members": members}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore `state_dict()`; a member whose checkpoint changed starts fresh (warning)."""
+        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+            raise DataError(f"ensemble state must be a format-{STATE_FORMAT} mapping")
+        members = self.all_members()
+        saved = state.get("members") or {}
+        if not isinstance(saved, Mapping):
+            raise DataError("ensemble state: 'members' must be a mapping")
+        for name, member_state in saved.items():
+            member = members.get(name)
+            if member is None or not member.stateful:
+                log.warning("ensemble_state.skipped", member=name, reason="UNKNOWN_MEMBER")
+                continue
+            if isinstance(member_state, Mapping) and member_state.get("sha256") != member.sha256:
+                log.warning(
+                    "ensemble_state.skipped",
+                    member=name,
+                    reason="CHECKPOINT_CHANGED",
+                    saved=member_state.get("sha256"),
+                    loaded=member.sha256,
+                )
+                continue
+            member.load_state_dict(dict(member_state))
+            log.info("ensemble_state.restored", member=name)
 
 
 def _profile(config: EnsembleConfig, name: str) -> ProfileConfig:

@@ -2,11 +2,13 @@
 
 A member knows its model's inputs (normalised features, portfolio slots, windows, recurrent
 state) and how its outputs become (SELL, HOLD, BUY) probabilities; the combination rule lives
-in `combine.py`.
+in `combine.py`. The runners per kind live beside this module (`mlp_member`, `flag_member`,
+`cgdt_member`, `ppo_member`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,38 +16,115 @@ import numpy as np
 import torch
 
 from trader.ensemble.combine import softmax
-from trader.errors import CheckpointError
+from trader.errors import CheckpointError, DataError
 
 PORTFOLIO_SLOTS = 5
+FEATURE_WIDTH = 60
 
 
 @dataclass(slots=True)
 class MemberBatch:
-    """What one decision step gives every member: one row per symbol."""
+    """What one decision step gives every member: one row per symbol.
+
+    The ensemble fills `histories` (the symbol's last vectors, oldest first, the newest being
+    `features[row]`), `previous_actions` (the actions decided on those bars as model indices,
+    the newest a HOLD placeholder) and `bar_open_times_ms` from its own per-symbol state.
+    """
 
     symbols: list[str]
     features: np.ndarray  # (B, 60) float32, raw himari60
     portfolio: np.ndarray  # (B, 5) float32
     histories: list[np.ndarray] = field(default_factory=list)  # per symbol (T, 60) float32
     previous_actions: list[np.ndarray] = field(default_factory=list)  # per symbol (T,) int64
+    bar_open_times_ms: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def select(self, rows: Sequence[int]) -> MemberBatch:
+        """Return the batch restricted to `rows` (in that order)."""
+        rows = list(rows)
+        return MemberBatch(
+            symbols=[self.symbols[row] for row in rows],
+            features=self.features[rows],
+            portfolio=self.portfolio[rows],
+            histories=[self.histories[row] for row in rows] if self.histories else [],
+            previous_actions=(
+                [self.previous_actions[row] for row in rows] if self.previous_actions else []
+            ),
+            bar_open_times_ms=(
+                [self.bar_open_times_ms[row] for row in rows] if self.bar_open_times_ms else []
+            ),
+        )
 
 
 class Member(Protocol):
-    """A model in a profile."""
+    """A model in a profile.
+
+    `min_history`: vectors the symbol's history needs before this member decides for it;
+    `stateful`: it keeps per-symbol state, so it runs on every decision even when only a
+    fallback profile uses it.
+    """
 
     name: str
     kind: str
     sha256: str
+    anchor_ms: int | None
+    min_history: int
+    stateful: bool
 
     def predict(self, batch: MemberBatch) -> np.ndarray:
         """Return (B, 3) float64 probabilities in model order (SELL, HOLD, BUY)."""
         ...
 
+    def reset(self, symbols: Sequence[str]) -> None:
+        """Forget per-symbol state (a gap in the symbol's bars)."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the member's per-symbol state as plain JSON-ready values."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        ...
+
+    def prepare(self) -> None:
+        """Do one-off work before the first decision (CUDA graph capture)."""
+        ...
+
+
+class MemberBase:
+    """Defaults for a stateless member that decides from the newest vector alone."""
+
+    min_history = 1
+    stateful = False
+
+    def __init__(self, name: str, loaded: Any) -> None:
+        self.name = name
+        self.kind: str = str(loaded.kind)
+        self.sha256: str = loaded.sha256
+        self.normalization: dict[str, Any] | None = loaded.normalization
+        self.anchor_ms: int | None = (loaded.manifest or {}).get("anchor_ms")
+
+    def reset(self, symbols: Sequence[str]) -> None:
+        """Forget per-symbol state (none here)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return per-symbol state (none here)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore per-symbol state (none here)."""
+
+    def prepare(self) -> None:
+        """Nothing to prepare."""
+
 
 def normalize_features(features: np.ndarray, normalization: dict[str, Any] | None) -> np.ndarray:
     """Standardise raw himari60 vectors as the checkpoint was trained (legacy: unchanged)."""
     if not normalization:
-        return features
+        return np.asarray(features, dtype=np.float32)
     mean = np.asarray(normalization["mean"], dtype=np.float32)
     std = np.asarray(normalization["std"], dtype=np.float32)
     standardized = (features - mean) / std
@@ -55,8 +134,32 @@ def normalize_features(features: np.ndarray, normalization: dict[str, Any] | Non
     return standardized.astype(np.float32, copy=False)
 
 
-class TorchMember:
-    """A single-vector member (BaselineMLP logits, CQL Q-values) run by its torch module."""
+def check_features(batch: MemberBatch, name: str) -> None:
+    """Raise DataError unless the batch holds one finite (60,) vector per symbol."""
+    features = batch.features
+    if features.ndim != 2 or features.shape != (len(batch.symbols), FEATURE_WIDTH):
+        raise DataError(
+            f"member {name}: features must have shape ({len(batch.symbols)}, {FEATURE_WIDTH}), "
+            f"got {features.shape}"
+        )
+
+
+def portfolio_rows(batch: MemberBatch, name: str) -> np.ndarray:
+    """Return the (B, 5) float32 portfolio features, or raise DataError naming the shape."""
+    portfolio = np.asarray(batch.portfolio, dtype=np.float32)
+    if portfolio.shape != (len(batch.symbols), PORTFOLIO_SLOTS):
+        raise DataError(
+            f"member {name}: portfolio must have shape ({len(batch.symbols)}, "
+            f"{PORTFOLIO_SLOTS}), got {portfolio.shape}"
+        )
+    return portfolio
+
+
+class TorchMember(MemberBase):
+    """A single-vector member (BaselineMLP logits, CQL Q-values) run by its torch module.
+
+    The reference the fast numpy path (`MlpMember`) is checked against.
+    """
 
     def __init__(
         self,
@@ -69,17 +172,14 @@ class TorchMember:
             raise CheckpointError(
                 f"member {name!r}: kind {loaded.kind!r} is not a single-vector model"
             )
-        self.name = name
-        self.kind: str = loaded.kind
-        self.sha256: str = loaded.sha256
+        super().__init__(name, loaded)
         self._module = loaded.module.to(device).eval()
-        self._normalization = loaded.normalization
-        self.anchor_ms: int | None = (loaded.manifest or {}).get("anchor_ms")
         self._device = device
         self._temperature = cql_temperature if self.kind == "cql" else 1.0
 
     def predict(self, batch: MemberBatch) -> np.ndarray:
-        inputs = normalize_features(batch.features, self._normalization)
+        """Return (B, 3) probabilities from the torch module."""
+        inputs = normalize_features(batch.features, self.normalization)
         if self.kind == "cql":
             # CQL was trained (by the user and by us) with its 5 portfolio slots at zero.
             slots = np.zeros((inputs.shape[0], PORTFOLIO_SLOTS), dtype=np.float32)

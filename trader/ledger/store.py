@@ -16,6 +16,7 @@ from trader.ledger.database import WRITE_OPTION, open_engine
 from trader.ledger.digest import ledger_digest
 from trader.ledger.records import EventRecord, RunInfo
 from trader.ledger.resume import ResumeState, load_resume, run_info
+from trader.ledger.schema import ensure_current, require_current
 from trader.ledger.tables import RUNS
 from trader.ledger.types import decimal_to_db
 from trader.ledger.writer import SqlText, build_rows, insert_rows, pending_events
@@ -52,8 +53,9 @@ class RunStatus(StrEnum):
 class LedgerStore:
     """The ledger database (SQLite in WAL mode by default, or PostgreSQL).
 
-    With `create` (the default) the database, its folder and its tables are created when
-    missing; without it a missing ledger is a LedgerError (what `trader status` wants).
+    With `create` (the default) the database and its folder are created when missing and the
+    schema is upgraded to the newest migration; without it a missing ledger, or one whose
+    schema is behind the code, is a LedgerError (what `trader status` wants).
     """
 
     def __init__(self, config_or_url: LedgerConfig | str, *, create: bool = True) -> None:
@@ -66,7 +68,15 @@ class LedgerStore:
                 reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
                 raise LedgerError(reason) from exc
         self.config = config
+        if create:
+            ensure_current(config)  # migrations, not create_all, shape the schema
         self._engine: Engine = open_engine(config, create=create)
+        if not create:
+            try:
+                require_current(self._engine)
+            except LedgerError:
+                self._engine.dispose()
+                raise
         self._dialect = self._engine.dialect.name
         if create:  # readers such as `trader status --json` stay silent
             log.debug(

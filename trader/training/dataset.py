@@ -96,14 +96,6 @@ class LabeledDataset:
         previous = self.row_after(np.asarray(rows, dtype=np.int64), -1)
         return previous >= 0
 
-    def class_shares(self, rows: np.ndarray | None = None) -> tuple[float, float, float]:
-        """Return the SELL, HOLD, BUY shares of the labels on `rows` (all rows when None)."""
-        labels = self.labels if rows is None else self.labels[rows]
-        if len(labels) == 0:
-            return (0.0, 0.0, 0.0)
-        counts = np.bincount(labels, minlength=3)
-        return tuple(float(x) for x in counts / counts.sum())  # type: ignore[return-value]
-
 
 @dataclass(frozen=True)
 class _SeriesRows:

@@ -37,6 +37,16 @@ class PreparedData:
             "sources": [Path(source).name for source in data.sources],
             "symbols": list(data.symbols),
             "anchors_ms": list(data.anchors_ms),
+            "files": [
+                {
+                    "source": Path(source).name,
+                    "symbol": series.symbol,
+                    "bars": len(series),
+                    "first_bar": iso_utc(int(series.open_time_ms.min())),
+                    "last_bar": iso_utc(int(series.open_time_ms.max())),
+                }
+                for source, series in zip(data.sources, data.series, strict=True)
+            ],
             "rows": len(data),
             "first_bar": iso_utc(int(data.open_time_ms.min())),
             "last_bar": iso_utc(int(data.open_time_ms.max())),

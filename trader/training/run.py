@@ -120,30 +120,38 @@ def train_models(
     data = prepare_files(data_paths, dataset_config, backtest_config, anchor_ms=anchor_ms)
     log.info("training_data.prepared", models=names, **_brief(data))
     options = TrainOptions(seed=seed, epochs=epochs, quick=quick, device=device)
-    results = []
-    for name in names:
-        started = time.perf_counter()
-        trained = TRAINERS[name](data, options)
-        duration = time.perf_counter() - started
-        metrics = evaluate(data, trained)
-        path = save_trained(
-            out, data, trained, metrics, seed=seed, duration_s=duration, anchor_ms=anchor_ms
-        )
-        log.info(
-            "model.trained",
-            model=name,
-            path=str(path),
-            duration_s=round(duration, 2),
-            accuracy=metrics["accuracy"],
-            macro_f1=metrics["macro_f1"],
-            always_hold_accuracy=metrics["always_hold_accuracy"],
-            sharpe=metrics["sharpe"],
-        )
-        results.append(
-            ModelResult(name, path, metrics, trained.epochs, trained.best_epoch, duration)
-        )
-    update_index(out)
+    results: list[ModelResult] = []
+    try:
+        for name in names:
+            results.append(_train_one(name, data, options, out, anchor_ms))
+    finally:
+        # Checkpoints written before a failure stay listed; the index never names a missing file.
+        if results:
+            update_index(out)
     return data, results
+
+
+def _train_one(
+    name: str, data: PreparedData, options: TrainOptions, out: Path, anchor_ms: int | None
+) -> ModelResult:
+    started = time.perf_counter()
+    trained = TRAINERS[name](data, options)
+    duration = time.perf_counter() - started
+    metrics = evaluate(data, trained)
+    path = save_trained(
+        out, data, trained, metrics, seed=options.seed, duration_s=duration, anchor_ms=anchor_ms
+    )
+    log.info(
+        "model.trained",
+        model=name,
+        path=str(path),
+        duration_s=round(duration, 2),
+        accuracy=metrics["accuracy"],
+        macro_f1=metrics["macro_f1"],
+        always_hold_accuracy=metrics["always_hold_accuracy"],
+        sharpe=metrics["sharpe"],
+    )
+    return ModelResult(name, path, metrics, trained.epochs, trained.best_epoch, duration)
 
 
 def _brief(data: PreparedData) -> dict[str, Any]:

@@ -1,0 +1,290 @@
+"""`kill -9` at random moments of `trader run`, then the same command again: same ledger digest.
+
+Every kill point runs in its own ledger: a daemon process is killed with SIGKILL once the ledger
+holds a seeded random number of bar events (plus a random few milliseconds, so kills land inside
+events too, or during start-up and migrations), then the same config runs to the feed's end. The
+finished ledger must equal the uninterrupted run's, digest for digest, with no order twice.
+
+The venue is set up so orders rest across bar events (latency longer than a bar, a small
+participation cap: partial fills, TTL expiries) and the risk layer denies often (one order per
+20 minutes), so a resume must restore resting orders, reservations and the risk state exactly.
+Runs are forked from a zygote process that imported the daemon once (tests/support/
+daemon_zygote.py); one more test kills the real `trader run` command line.
+"""
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import tomli_w
+
+from tests.support.checkpoints import low_latency_profile, write_low_latency_checkpoints
+from trader.ledger.store import LedgerStore
+
+REPO = Path(__file__).resolve().parents[2]
+BARS = 150
+SEED = 20260105
+KILL_POINTS = 12
+VENUE = {"latency_ms": 400_000, "participation_cap": "0.0003", "order_ttl_bars": 2}
+RISK = {"min_confidence": 0.0, "max_orders_per_window": 1, "order_rate_window_s": 1200}
+
+
+def write_config(directory: Path, checkpoints: dict[str, Path], synchronous: str) -> Path:
+    """Write a finite, unpaced synthetic-market config with its ledger in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    table: dict[str, Any] = {
+        "market": {"bars": BARS, "speed": 0},
+        "venue": VENUE,
+        "risk": RISK,
+        "ledger": {
+            "url": f"sqlite:///{directory / 'ledger.db'}",
+            "sqlite_synchronous": synchronous,
+        },
+        "bus": {"redis_url": ""},
+        "run": {"heartbeat_s": 0.2},
+        "ensemble": {
+            "torch_threads": 1,
+            "profiles": {"low-latency": low_latency_profile(checkpoints)},
+        },
+        "logging": {"json_lines": True, "level": "INFO"},
+    }
+    path = directory / "trader.toml"
+    path.write_text(tomli_w.dumps(table))
+    return path
+
+
+def clean_environment() -> dict[str, str]:
+    """Return this environment without TRADER_* variables (they would override the config)."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("TRADER_")}
+
+
+def events_written(db: Path) -> int:
+    """Return how many bar events the ledger holds (0 before it exists)."""
+    if not db.exists():
+        return 0
+    try:
+        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:  # not created yet, or mid-migration
+        return 0
+
+
+def alive(pid: int) -> bool:
+    """Return whether process `pid` runs (a zombie does not count)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def kill_when(pid: int, db: Path, events: int, delay_s: float, deadline_s: float = 60) -> int:
+    """SIGKILL `pid` `delay_s` after the ledger holds `events` events; return that count."""
+    give_up = time.monotonic() + deadline_s
+    while events_written(db) < events:
+        if not alive(pid) or time.monotonic() > give_up:
+            return events_written(db)
+        time.sleep(0.003)
+    time.sleep(delay_s)
+    os.kill(pid, signal.SIGKILL)
+    return events_written(db)
+
+
+def ledger_facts(db: Path) -> tuple[str, list[str]]:
+    """Return the ledger's digest and its order ids, in id order."""
+    with LedgerStore(f"sqlite:///{db}", create=False) as store:
+        digest = store.digest()
+        with store.read() as connection:
+            ids = [row[0] for row in connection.exec_driver_sql("SELECT order_id FROM orders")]
+    return digest, sorted(ids)
+
+
+def log_events(path: Path) -> list[dict[str, Any]]:
+    """Return the JSON log lines of a run (other lines skipped)."""
+    entries = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                entries.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                continue  # a line cut short by the kill
+    return entries
+
+
+class Zygote:
+    """The forking daemon launcher (tests/support/daemon_zygote.py) as a subprocess."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.daemon_zygote"],
+            cwd=REPO,
+            env=clean_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._line() == "ready"
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("daemon zygote exited")
+        return line.strip()
+
+    def start(self, config: Path, log: Path) -> int:
+        """Fork a daemon on `config`; return its pid."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"run {config} {log}\n")
+        self.process.stdin.flush()
+        kind, pid = self._line().split()
+        assert kind == "pid", kind
+        return int(pid)
+
+    def wait(self, pid: int) -> int:
+        """Wait for the daemon `pid` to end; return its exit code (-9 when killed)."""
+        kind, ended, code = self._line().split()
+        assert (kind, int(ended)) == ("exit", pid)
+        return int(code)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    launcher = Zygote()
+    try:
+        yield launcher
+    finally:
+        launcher.close()
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_low_latency_checkpoints(tmp_path_factory.mktemp("checkpoints"))
+
+
+@dataclass(frozen=True)
+class Reference:
+    digest: str
+    order_ids: list[str]
+
+
+@pytest.fixture(scope="module")
+def reference(
+    zygote: Zygote, checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Reference:
+    directory = tmp_path_factory.mktemp("uninterrupted")
+    config = write_config(directory, checkpoints, "NORMAL")
+    pid = zygote.start(config, directory / "run.log")
+    assert zygote.wait(pid) == 0, (directory / "run.log").read_text()[-3000:]
+    digest, order_ids = ledger_facts(directory / "ledger.db")
+    with sqlite3.connect(directory / "ledger.db") as connection:
+        statuses = dict(
+            connection.execute("SELECT status, count(*) FROM orders GROUP BY status").fetchall()
+        )
+        partial = connection.execute(
+            "SELECT count(*) FROM order_updates WHERE status = 'PARTIALLY_FILLED'"
+        ).fetchone()[0]
+        denied = connection.execute(
+            "SELECT count(*) FROM risk_decisions WHERE approved = 0"
+        ).fetchone()[0]
+    # The scenario the kills must survive: resting, partly filled and expired orders, denials.
+    assert statuses.get("FILLED", 0) >= 5 and statuses.get("EXPIRED", 0) >= 1, statuses
+    assert partial >= 3 and denied >= 10
+    return Reference(digest, order_ids)
+
+
+def kill_points() -> list[tuple[int, float]]:
+    """Return the seeded (events before the kill, extra delay) pairs; two land in start-up."""
+    rng = random.Random(SEED)
+    points = [(0, rng.uniform(0.0, 0.6)) for _ in range(2)]
+    points += [(rng.randrange(1, BARS - 5), rng.uniform(0.0, 0.02)) for _ in range(KILL_POINTS - 2)]
+    return points
+
+
+@pytest.mark.parametrize(("events", "delay_s"), kill_points())
+def test_a_killed_run_resumes_to_the_uninterrupted_ledger(
+    events: int,
+    delay_s: float,
+    zygote: Zygote,
+    reference: Reference,
+    checkpoints: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, checkpoints, "NORMAL")
+    db = tmp_path / "ledger.db"
+    pid = zygote.start(config, tmp_path / "killed.log")
+    at_kill = kill_when(pid, db, events, delay_s)
+    assert zygote.wait(pid) == -signal.SIGKILL, "the daemon ended before the kill"
+    assert at_kill < BARS
+    pid = zygote.start(config, tmp_path / "resumed.log")
+    assert zygote.wait(pid) == 0, (tmp_path / "resumed.log").read_text()[-3000:]
+    digest, order_ids = ledger_facts(db)
+    assert order_ids == reference.order_ids
+    assert len(order_ids) == len(set(order_ids))
+    assert digest == reference.digest
+    logged = log_events(tmp_path / "resumed.log")
+    names = [entry["event"] for entry in logged]
+    assert "run.finished" in names
+    assert not [entry for entry in logged if "DUPLICATE_ORDER" in str(entry.get("reason", ""))]
+    if at_kill > 0:
+        (downtime,) = [entry for entry in logged if entry["event"] == "run.downtime"]
+        assert downtime["last_event_ms"] is not None and downtime["market_time"] == "replay"
+
+
+def trader_command() -> list[str]:
+    """Return the `trader` console script of this environment, or `python -m` of its CLI."""
+    script = Path(sys.executable).with_name("trader")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from trader.cli.main import app; app()"]
+
+
+def test_the_trader_run_command_killed_and_run_again_resumes(
+    reference: Reference, checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, checkpoints, "FULL")  # the daemon's default durability
+    db = tmp_path / "ledger.db"
+    command = [*trader_command(), "run", "--config", str(config)]
+    with (tmp_path / "killed.log").open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=clean_environment(), stdout=log, stderr=subprocess.STDOUT
+        )
+        at_kill = kill_when(
+            process.pid, db, random.Random(SEED).randrange(60, 120), 0.004, deadline_s=120
+        )
+        assert process.wait(timeout=60) == -signal.SIGKILL
+    assert 0 < at_kill < BARS
+    resumed = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-3000:]
+    digest, order_ids = ledger_facts(db)
+    assert order_ids == reference.order_ids
+    assert digest == reference.digest
