@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/replay.py ../shared/data/eth_usdt_5m.csv [--profile low-latency]
 
-Prints one JSON line: bars, seconds (assemble → last event written), bars_per_s, the digest's
-seconds, the process's wall time from interpreter start (imports included), and the run's
-counts. Uses a fresh SQLite ledger in a temporary folder and no Redis unless --redis-url.
+Prints one JSON line: bars, seconds (assemble → ledger digest), bars_per_s, the seconds of
+each phase, the process's wall time from interpreter start (imports included) and CPU time,
+the machine's load, and the run's counts. Uses a fresh SQLite ledger in a temporary folder and
+no Redis unless --redis-url.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ PROCESS_START = time.perf_counter()
 
 import argparse  # noqa: E402  # the clock above must start before any import
 import asyncio  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -26,8 +28,6 @@ sys.path.insert(0, str(REPO))
 def _process_age_s() -> float:
     """Return seconds since this process started (interpreter start-up included)."""
     try:
-        import os
-
         ticks = os.sysconf("SC_CLK_TCK")
         start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
         uptime = float(Path("/proc/uptime").read_text().split()[0])
@@ -74,9 +74,7 @@ def main() -> int:
             extra=extra,
         )
         started = time.perf_counter()
-        result = asyncio.run(
-            replay(settings, speed=parse_speed(args.speed), handle_signals=False)
-        )
+        result = asyncio.run(replay(settings, speed=parse_speed(args.speed), handle_signals=False))
         finished = time.perf_counter()
     figures = {
         "bars": result.totals.events,
@@ -89,9 +87,12 @@ def main() -> int:
         "orders": result.totals.orders,
         "fills": result.totals.fills,
         "digest": result.digest,
+        "phases_seconds": result.timings,
         "replay_and_digest_seconds": round(finished - started, 3),
         "imports_seconds": round(imported - PROCESS_START, 3),
         "process_wall_seconds": round(_process_age_s(), 3),
+        "process_cpu_seconds": round(sum(os.times()[:2]), 3),
+        "load_average_1m": os.getloadavg()[0],
     }
     import orjson
 

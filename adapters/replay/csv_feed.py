@@ -1,4 +1,4 @@
-"""A Feed over bar CSVs in the columns of the recorded-market file, several files grouped in time."""
+"""A Feed over bar CSVs in the recorded-market columns; several files grouped by close time."""
 
 from __future__ import annotations
 
@@ -62,4 +62,6 @@ class CsvFeed(FileFeed):
         cls, paths: Sequence[tuple[Path, str | None]], interval_s: int | None = None
     ) -> CsvFeed:
         """Load (path, symbol or None) pairs into one feed."""
-        return cls([load_csv_series(path, symbol, interval_s) for path, symbol in paths], interval_s)
+        return cls(
+            [load_csv_series(path, symbol, interval_s) for path, symbol in paths], interval_s
+        )

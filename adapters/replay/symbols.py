@@ -1,4 +1,4 @@
-"""Symbols for bar files: from an explicit option, or read from a file name like `eth_usdt_5m.csv`."""
+"""Symbols of bar files: given explicitly, or read from a file name like `eth_usdt_5m.csv`."""
 
 from __future__ import annotations
 

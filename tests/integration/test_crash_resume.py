@@ -34,7 +34,7 @@ from trader.ledger.store import LedgerStore
 REPO = Path(__file__).resolve().parents[2]
 BARS = 150
 SEED = 20260105
-KILL_POINTS = 12
+KILL_POINTS = 10
 VENUE = {"latency_ms": 400_000, "participation_cap": "0.0003", "order_ttl_bars": 2}
 RISK = {"min_confidence": 0.0, "max_orders_per_window": 1, "order_rate_window_s": 1200}
 
@@ -61,113 +61,6 @@ def write_config(directory: Path, checkpoints: dict[str, Path], synchronous: str
     path = directory / "trader.toml"
     path.write_text(tomli_w.dumps(table))
     return path
-
-
-def clean_environment() -> dict[str, str]:
-    """Return this environment without TRADER_* variables (they would override the config)."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("TRADER_")}
-
-
-def events_written(db: Path) -> int:
-    """Return how many bar events the ledger holds (0 before it exists)."""
-    if not db.exists():
-        return 0
-    try:
-        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return connection.execute("SELECT count(*) FROM events").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.Error:  # not created yet, or mid-migration
-        return 0
-
-
-def alive(pid: int) -> bool:
-    """Return whether process `pid` runs (a zombie does not count)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def kill_when(pid: int, db: Path, events: int, delay_s: float, deadline_s: float = 60) -> int:
-    """SIGKILL `pid` `delay_s` after the ledger holds `events` events; return that count."""
-    give_up = time.monotonic() + deadline_s
-    while events_written(db) < events:
-        if not alive(pid) or time.monotonic() > give_up:
-            return events_written(db)
-        time.sleep(0.003)
-    time.sleep(delay_s)
-    os.kill(pid, signal.SIGKILL)
-    return events_written(db)
-
-
-def ledger_facts(db: Path) -> tuple[str, list[str]]:
-    """Return the ledger's digest and its order ids, in id order."""
-    with LedgerStore(f"sqlite:///{db}", create=False) as store:
-        digest = store.digest()
-        with store.read() as connection:
-            ids = [row[0] for row in connection.exec_driver_sql("SELECT order_id FROM orders")]
-    return digest, sorted(ids)
-
-
-def log_events(path: Path) -> list[dict[str, Any]]:
-    """Return the JSON log lines of a run (other lines skipped)."""
-    entries = []
-    for line in path.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
-            try:
-                entries.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                continue  # a line cut short by the kill
-    return entries
-
-
-class Zygote:
-    """The forking daemon launcher (tests/support/daemon_zygote.py) as a subprocess."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.daemon_zygote"],
-            cwd=REPO,
-            env=clean_environment(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._line() == "ready"
-
-    def _line(self) -> str:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("daemon zygote exited")
-        return line.strip()
-
-    def start(self, config: Path, log: Path) -> int:
-        """Fork a daemon on `config`; return its pid."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"run {config} {log}\n")
-        self.process.stdin.flush()
-        kind, pid = self._line().split()
-        assert kind == "pid", kind
-        return int(pid)
-
-    def wait(self, pid: int) -> int:
-        """Wait for the daemon `pid` to end; return its exit code (-9 when killed)."""
-        kind, ended, code = self._line().split()
-        assert (kind, int(ended)) == ("exit", pid)
-        return int(code)
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 Starting `trader run` costs seconds of imports (torch, SQLAlchemy, ccxt); a kill/resume test
 needs twenty runs. This zygote pays the imports once: each `run CONFIG LOG` line on stdin forks
 a child that loads CONFIG exactly as `trader run --config CONFIG` does (file < TRADER_*
-environment) and runs the daemon with its output in LOG. The zygote answers `pid N`, then
+environment) and runs the daemon with its output in LOG; `replay CONFIG FEED DB LOG` does what
+`trader replay FEED --config CONFIG --db DB` does. The zygote answers `pid N`, then
 `exit N CODE` when the child ends (CODE -9 when it was killed). The children are real
 processes: a SIGKILL stops them wherever they are, as it would a daemon.
 
@@ -15,7 +16,8 @@ import sys
 import traceback
 
 
-def _child(config_path: str, log_path: str) -> int:
+def _child(request: list[str]) -> int:
+    """Run `trader run --config CONFIG` or `trader replay FEED --config CONFIG --db URL`."""
     import asyncio
     from pathlib import Path
 
@@ -23,15 +25,22 @@ def _child(config_path: str, log_path: str) -> int:
     from trader.config import load_config
     from trader.errors import TraderError
     from trader.logging_setup import configure_from
+    from trader.replay.session import replay, replay_settings
 
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    log_fd = os.open(request[-1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
-    settings = load_config(Path(config_path))
-    configure_from(settings.logging)
     try:
-        asyncio.run(run_daemon(settings))
+        if request[0] == "run":
+            settings = load_config(Path(request[1]))
+            configure_from(settings.logging)
+            asyncio.run(run_daemon(settings))
+        else:
+            settings = replay_settings(Path(request[1]), request[2], db=request[3])
+            configure_from(settings.logging)
+            result = asyncio.run(replay(settings, handle_signals=True))
+            print(f"ledger-digest {result.digest}", flush=True)
     except TraderError:
         return 1
     return 0
@@ -42,7 +51,8 @@ def main() -> None:
     import trader.cli.run_command
     import trader.engine.assembly
     import trader.engine.runner
-    import trader.ensemble  # noqa: F401  # loads torch
+    import trader.ensemble  # loads torch
+    import trader.replay.session  # noqa: F401
 
     out = sys.stdout
     out.write("ready\n")
@@ -51,7 +61,7 @@ def main() -> None:
         parts = line.split()
         if not parts:
             continue
-        if parts[0] != "run" or len(parts) != 3:
+        if (parts[0], len(parts)) not in (("run", 3), ("replay", 5)):
             out.write(f"error unknown request {line.strip()!r}\n")
             out.flush()
             continue
@@ -60,7 +70,7 @@ def main() -> None:
         if pid == 0:
             code = 1
             try:
-                code = _child(parts[1], parts[2])
+                code = _child(parts)
             except BaseException:
                 traceback.print_exc()  # into the child's log
             finally:

@@ -1,4 +1,4 @@
-"""`trader backtest FEED --out DIR`: replay a recorded feed and write metrics.json and equity.png."""
+"""`trader backtest FEED --out DIR`: replay a recorded feed, write metrics.json and equity.png."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def backtest(
     metrics = report.metrics
     typer.echo(f"ledger-digest {report.replay.digest}")
     typer.echo(
-        f"total_return {metrics['total_return']:+.4%}  buy_and_hold {metrics['buy_and_hold_return']:+.4%}"
+        f"total_return {metrics['total_return']:+.4%}"
+        f"  buy_and_hold {metrics['buy_and_hold_return']:+.4%}"
         f"  sharpe {metrics['sharpe']:.3f}  max_drawdown {metrics['max_drawdown']:.4%}"
         f"  trades {metrics['trades']}"
     )

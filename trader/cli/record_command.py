@@ -1,4 +1,4 @@
-"""`trader record --out FILE`: record the configured adapter's feed (raw messages and closed bars)."""
+"""`trader record --out FILE`: record the configured feed (raw messages and closed bars)."""
 
 from __future__ import annotations
 

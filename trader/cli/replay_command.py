@@ -1,4 +1,4 @@
-"""`trader replay FEED`: the daemon's engine over a recorded feed; prints `ledger-digest <sha256>`."""
+"""`trader replay FEED`: the engine over a recorded feed; prints `ledger-digest <sha256>`."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def parse_speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError as exc:
-        raise ConfigError(f"--speed must be 'max' or a number of bars per second, got {text!r}") from exc
+        raise ConfigError(
+            f"--speed must be 'max' or a number of bars per second, got {text!r}"
+        ) from exc
     if not value > 0 or value != value or value == float("inf"):
         raise ConfigError(f"--speed must be positive, got {text!r}")
     return value

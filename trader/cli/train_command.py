@@ -25,6 +25,9 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of every random choice")] = 7,
     quick: Annotated[bool, typer.Option("--quick", help="a few epochs only (smoke runs)")] = False,
+    device: Annotated[
+        str | None, typer.Option("--device", help="cpu, cuda or auto (default: auto)")
+    ] = None,
 ) -> None:
     """Train models on recorded bars with a chronological split; print test figures."""
     from trader.training.registry import resolve_models
@@ -38,7 +41,7 @@ def train(
     with _logs_on_stderr():
         try:
             prepared, results = train_models(
-                data, models, out, epochs=epochs, seed=seed, quick=quick
+                data, models, out, epochs=epochs, seed=seed, quick=quick, device=device
             )
         except DataError as e:
             typer.echo(f"error: {e}", err=True)

@@ -10,6 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import structlog
@@ -24,6 +25,7 @@ from trader.engine.recovery import restore_run
 from trader.ensemble import Ensemble
 from trader.errors import ConfigError
 from trader.features.stream import FeatureStreamSet
+from trader.ledger.config import redact_url
 from trader.ledger.records import RunInfo
 from trader.ledger.resume import ResumeState
 from trader.ledger.store import LedgerStore
@@ -117,7 +119,7 @@ async def assemble(
         mode=mode,
         profile=config.run.profile,
         started_ms=int(time.time() * 1000),
-        config_json=orjson.dumps(config_as_dict(config)).decode(),
+        config_json=orjson.dumps(_without_credentials(config_as_dict(config))).decode(),
         initial_cash=config.run.initial_cash,
         quote_currency=config.run.quote_currency,
     )
@@ -155,6 +157,17 @@ async def assemble(
     )
     bus = create_bus(config.bus, run_id)
     return Assembly(run, pipeline, feed, venue, ledger, bus, since_ms, resume is not None)
+
+
+def _without_credentials(value: Any) -> Any:
+    """Return config data with the user:password part of every URL masked (the ledger keeps it)."""
+    if isinstance(value, dict):
+        return {key: _without_credentials(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_credentials(item) for item in value]
+    if isinstance(value, str) and "://" in value:
+        return redact_url(value)
+    return value
 
 
 def _anchor(config: TraderConfig, ensemble: Ensemble) -> int:

@@ -8,6 +8,8 @@ features and model outputs ahead for a whole file, runs exactly this code for th
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +31,7 @@ from risk import (
 )
 from trader.domain import (
     ZERO,
+    Action,
     Bar,
     BarEvent,
     Fill,
@@ -62,10 +65,11 @@ PORTFOLIO_FEATURES = 5
 MIN_INFERENCE_ROWS = 16
 """Single-vector members always see at least this many rows (padded by repeating the last).
 
-BLAS picks another kernel for one or two rows than for many, and the last float bits of the
-outputs differ; from a few rows on the kernel and every row's result no longer depend on the
-batch size. Padding makes a live decision equal, bit for bit, to the same row inferred in a
-large batch by the fast replay (tests/replay compare the two ledgers' digests).
+A row's outputs differ in the last float bits with the batch size (the MLP members use numpy
+for a few rows and torch above that, and BLAS picks other kernels for one row than for many);
+from about eight rows on, torch's kernel and every row's result no longer depend on the batch
+size. Padding makes a live decision equal, bit for bit, to the same row inferred in a large
+batch by the fast replay (tests/replay compare the two paths' ledger digests).
 """
 PADDED_KINDS = frozenset({"baseline_mlp", "cql"})
 
@@ -92,40 +96,65 @@ class BarOutcome(Protocol):
     def vector(self) -> np.ndarray | None: ...
 
 
-class PaddedMember:
-    """A single-vector member run on at least MIN_INFERENCE_ROWS rows (see that constant)."""
+class PaddedPredict:
+    """A single-vector member's `predict`, always run on at least `min_rows` rows.
 
-    def __init__(self, member: Any, min_rows: int = MIN_INFERENCE_ROWS) -> None:
-        self.inner = member
+    Short batches are padded by repeating their last row; the padding's outputs are dropped.
+    """
+
+    def __init__(self, predict: Callable[[MemberBatch], np.ndarray], min_rows: int) -> None:
+        self.inner = predict
         self.min_rows = min_rows
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def predict(self, batch: MemberBatch) -> np.ndarray:
-        """Return the inner member's probabilities, inferred on a batch padded to min_rows."""
+    def __call__(self, batch: MemberBatch) -> np.ndarray:
         rows = len(batch.symbols)
         missing = self.min_rows - rows
         if missing <= 0 or rows == 0:
-            return self.inner.predict(batch)
-        padded = MemberBatch(
-            symbols=[*batch.symbols, *([batch.symbols[-1]] * missing)],
-            features=np.concatenate([batch.features, np.repeat(batch.features[-1:], missing, 0)]),
-            portfolio=np.concatenate(
-                [batch.portfolio, np.repeat(batch.portfolio[-1:], missing, 0)]
-            ),
-        )
-        return self.inner.predict(padded)[:rows]
+            return self.inner(batch)
+        return self.inner(pad_batch(batch, missing))[:rows]
 
 
-def pad_single_vector_members(ensemble: Any) -> None:
-    """Wrap an ensemble's single-vector members (BaselineMLP, CQL) in PaddedMember, in place."""
-    members = getattr(ensemble, "members", None)
-    if not isinstance(members, list):
-        return
-    for index, (member, weight) in enumerate(members):
-        if not isinstance(member, PaddedMember) and getattr(member, "kind", "") in PADDED_KINDS:
-            members[index] = (PaddedMember(member), weight)
+def pad_batch(batch: MemberBatch, missing: int) -> MemberBatch:
+    """Return `batch` with its last row repeated `missing` more times, in every field."""
+
+    def repeat_array(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([values, np.repeat(values[-1:], missing, axis=0)])
+
+    def repeat_list(values: list[Any]) -> list[Any]:
+        return [*values, *([values[-1]] * missing)] if values else values
+
+    padded = copy.copy(batch)
+    padded.symbols = repeat_list(list(batch.symbols))
+    padded.features = repeat_array(np.asarray(batch.features))
+    padded.portfolio = repeat_array(np.asarray(batch.portfolio))
+    for name in ("histories", "previous_actions", "bar_open_times_ms"):
+        values = getattr(batch, name, None)
+        if isinstance(values, list):
+            setattr(padded, name, repeat_list(values))
+    return padded
+
+
+def single_vector_members(ensemble: Any) -> list[Any]:
+    """Return the ensemble's stateless members that decide from one feature vector."""
+    all_members = getattr(ensemble, "all_members", None)
+    if callable(all_members):
+        members = list(all_members().values())
+    else:
+        members = [member for member, _weight in getattr(ensemble, "members", [])]
+    return [
+        member
+        for member in members
+        if getattr(member, "kind", "") in PADDED_KINDS and not getattr(member, "stateful", False)
+    ]
+
+
+def pad_single_vector_members(ensemble: Any, min_rows: int = MIN_INFERENCE_ROWS) -> None:
+    """Make the ensemble's single-vector members run on at least `min_rows` rows."""
+    for member in single_vector_members(ensemble):
+        if isinstance(member.predict, PaddedPredict):
+            continue
+        with contextlib.suppress(AttributeError):  # a slotted member keeps its own predict
+            member.predict = PaddedPredict(member.predict, min_rows)
 
 
 @dataclass(slots=True)
@@ -140,6 +169,7 @@ class EventWork:
     updates: list[OrderUpdate] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     risk_events: list[RiskEventRecord] = field(default_factory=list)
+    closes: dict[str, Decimal] = field(default_factory=dict)  # each bar's close, converted once
 
 
 class Pipeline:
@@ -201,7 +231,7 @@ class Pipeline:
         the stored one), for bulk writes where only the last event's snapshot survives anyway.
         """
         await self._settle_resting_orders(work, now_ms)
-        self._mark_to_market(work.bars)
+        self._mark_to_market(work)
         self._update_risk_state(now_ms, work)
         if self.risk_config.flatten_on_halt:
             await self._flatten_if_halted(event, now_ms, work)
@@ -267,9 +297,10 @@ class Pipeline:
             if state.status in TERMINAL_STATUSES:
                 self.orders.forget(state.order.order_id)
 
-    def _mark_to_market(self, bars: Sequence[Bar]) -> None:
-        for bar in bars:
-            self.portfolio.mark(bar.symbol, to_decimal(bar.close))
+    def _mark_to_market(self, work: EventWork) -> None:
+        for bar in work.bars:
+            close = work.closes[bar.symbol] = to_decimal(bar.close)
+            self.portfolio.mark(bar.symbol, close)
 
     def _update_risk_state(self, now_ms: int, work: EventWork) -> None:
         state, changes = update_on_equity(
@@ -354,11 +385,13 @@ class Pipeline:
                 action=signal.action.value,
                 confidence=round(signal.confidence, 4),
             )
+            if signal.action is Action.HOLD:
+                continue  # sizing turns a HOLD into no order; skip its Decimal work
             intent = size_intent(
                 signal,
                 equity=self.portfolio.equity(),
                 position=self.portfolio.position(signal.symbol),
-                price=to_decimal(bar.close),
+                price=work.closes.get(bar.symbol) or to_decimal(bar.close),
                 config=self.sizing_config,
             )
             if intent is not None:

@@ -11,16 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import structlog
 from sqlalchemy import Connection, func, select
 
 from adapters.base import Venue
-from trader.domain import Bar, Fill, Order, OrderStatus, Side, to_decimal
+from trader.domain import Action, Bar, Fill, Order, OrderStatus, Side, to_decimal
 from trader.domain.ids import order_id as make_order_id
 from trader.engine.pipeline import Pipeline
+from trader.features.stream import FeatureStream
 from trader.ledger.resume import OpenOrder, ResumeState
 from trader.ledger.store import LedgerStore
-from trader.ledger.tables import BARS, FILLS, ORDERS, RUNS
+from trader.ledger.tables import BARS, FILLS, ORDERS, RUNS, SIGNALS
 
 log = structlog.get_logger(__name__)
 
@@ -158,6 +160,61 @@ def last_heartbeat_ms(ledger: LedgerStore, run_id: str) -> int | None:
         ).scalar()
 
 
+def _decided_bars(
+    connection: Connection, run_id: str, symbol: str, limit: int
+) -> list[tuple[int, Action]]:
+    rows = connection.execute(
+        select(SIGNALS.c.bar_open_time_ms, SIGNALS.c.action)
+        .where(SIGNALS.c.run_id == run_id, SIGNALS.c.symbol == symbol)
+        .order_by(SIGNALS.c.bar_open_time_ms.desc())
+        .limit(limit)
+    ).all()
+    return [(row.bar_open_time_ms, Action(row.action)) for row in reversed(rows)]
+
+
+def warm_ensemble_history(ledger: LedgerStore, resume: ResumeState, pipeline: Pipeline) -> None:
+    """Give the ensemble back the vectors and actions of the bars it last decided, per symbol.
+
+    Vectors are recomputed from the ledger's bars (the same stream, so the same numbers); the
+    history keeps only the entries since its last gap, as it did while running.
+    """
+    history = getattr(pipeline.ensemble, "history", None)
+    warm = getattr(pipeline.ensemble, "warm", None)
+    if history is None or warm is None:
+        return
+    interval_ms = pipeline.features.interval_s * 1000
+    with ledger.read() as connection:
+        decided = {
+            symbol: _decided_bars(connection, resume.run.run_id, symbol, history.capacity)
+            for symbol in resume.recent_bars
+        }
+    for symbol, bars in resume.recent_bars.items():
+        stream = pipeline.features.streams.get(symbol)
+        if stream is None or not decided.get(symbol):
+            continue
+        replay = FeatureStream(symbol, stream.interval_s, stream.anchor_ms)
+        vectors = {}
+        for bar in bars:
+            result = replay.push(bar)
+            if result.vector is not None:
+                vectors[bar.open_time_ms] = result.vector
+        entries = [(time_ms, action) for time_ms, action in decided[symbol] if time_ms in vectors]
+        start = 0
+        for index in range(1, len(entries)):
+            if entries[index][0] - entries[index - 1][0] > interval_ms:
+                start = index  # the running history restarted at this gap
+        entries = entries[start:]
+        if not entries:
+            continue
+        warm(
+            symbol,
+            np.stack([vectors[time_ms] for time_ms, _action in entries]),
+            [action for _time_ms, action in entries],
+            [time_ms for time_ms, _action in entries],
+        )
+        history.get(symbol).interval_ms = interval_ms
+
+
 def latest_closes(resume: ResumeState) -> dict[str, Decimal]:
     """Return each symbol's latest close as the pipeline marks it (every accepted bar marks)."""
     return {
@@ -172,7 +229,8 @@ async def restore_run(
 
     The portfolio, risk state and feature windows are already rebuilt; this adds the marks of
     symbols without a position, the first closes, the clean-window flags, the last bar times,
-    the open-order tracker, and the venue's account and resting orders (through its `restore`).
+    the ensemble's history of decided bars, the open-order tracker, and the venue's account
+    and resting orders (through its `restore`).
     """
     run_id = resume.run.run_id
     marks = latest_closes(resume)
@@ -184,6 +242,7 @@ async def restore_run(
         stream = pipeline.features.streams.get(symbol)
         if stream is not None:
             pipeline.window_clean[symbol] = stream.window_clean
+    warm_ensemble_history(ledger, resume, pipeline)
     resumed = load_resumed_orders(ledger, run_id, resume.open_orders, pipeline.features.interval_s)
     for item in resumed:
         pipeline.orders.add(item.order, item.filled_quantity)

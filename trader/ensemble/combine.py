@@ -51,9 +51,10 @@ def combine(
 ) -> list[Combined]:
     """Combine (M, B, 3) member probabilities with (M,) weights into B decisions.
 
-    `included` (M, B) bool says which member counts for which row (default: all).
+    `included` (M, B) bool says which member counts for which row (default: all); the
+    probabilities of a member left out of a row must still be finite (zeros will do).
     """
-    probabilities_in = np.nan_to_num(np.asarray(member_probabilities, dtype=np.float64))
+    probabilities_in = np.asarray(member_probabilities, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     mask = np.ones(probabilities_in.shape[:2], dtype=bool) if included is None else included
     row_weights = weights[:, None] * mask  # (M, B)

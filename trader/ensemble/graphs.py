@@ -121,27 +121,29 @@ class GraphedForward:
     def _replay(self, inputs: Sequence[torch.Tensor], count: int) -> torch.Tensor:
         size = bucket_size(count, self.max_batch)
         captured = self._graph_for(inputs, size)
-        for static, tensor in zip(captured.inputs, inputs, strict=True):
-            static[:count].copy_(tensor, non_blocking=True)
-            if count < size:
-                static[count:].zero_()
-        captured.graph.replay()
-        return captured.output[:count].clone()
+        with torch.inference_mode():
+            for static, tensor in zip(captured.inputs, inputs, strict=True):
+                static[:count].copy_(tensor, non_blocking=True)
+                if count < size:
+                    static[count:].zero_()
+            captured.graph.replay()
+            # Cloned at once: the next replay (or another bucket's, sharing the pool) reuses it.
+            return captured.output[:count].clone()
 
     def _graph_for(self, inputs: Sequence[torch.Tensor], size: int) -> _Captured:
         key = self._key(inputs, size)
         captured = self._graphs.get(key)
         if captured is not None:
             return captured
-        static = [
-            torch.zeros((size, *t.shape[1:]), dtype=t.dtype, device=self.device) for t in inputs
-        ]
         if self._pool is None:
             # One memory pool for all graphs: they are replayed one at a time.
             self._pool = torch.cuda.graph_pool_handle()
         stream = torch.cuda.Stream(device=self.device)
         stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.inference_mode():
+            static = [
+                torch.zeros((size, *t.shape[1:]), dtype=t.dtype, device=self.device) for t in inputs
+            ]
             with torch.cuda.stream(stream):
                 for _ in range(3):  # warm-up: kernel selection and allocator before capture
                     self.forward(*static)

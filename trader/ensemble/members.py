@@ -105,6 +105,7 @@ class MemberBase:
         self.kind: str = str(loaded.kind)
         self.sha256: str = loaded.sha256
         self.normalization: dict[str, Any] | None = loaded.normalization
+        self.normalize = Normalizer(loaded.normalization)
         self.anchor_ms: int | None = (loaded.manifest or {}).get("anchor_ms")
 
     def reset(self, symbols: Sequence[str]) -> None:
@@ -121,17 +122,32 @@ class MemberBase:
         """Nothing to prepare."""
 
 
+class Normalizer:
+    """The checkpoint's standardisation, arrays prepared once: float32 (x − mean) / std, zeroed
+    features set to 0 — the training rule (`trader.training.normalization`). Legacy: identity.
+    """
+
+    def __init__(self, normalization: dict[str, Any] | None) -> None:
+        self.active = bool(normalization)
+        normalization = normalization or {}
+        self.mean = np.asarray(normalization.get("mean", []), dtype=np.float32)
+        self.std = np.asarray(normalization.get("std", []), dtype=np.float32)
+        self.zeroed = np.asarray(normalization.get("zeroed_features") or [], dtype=np.intp)
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        """Return standardised float32 features of any leading shape (…, 60)."""
+        if not self.active:
+            return np.asarray(features, dtype=np.float32)
+        standardized = np.subtract(features, self.mean, dtype=np.float32)
+        standardized /= self.std
+        if len(self.zeroed):
+            standardized[..., self.zeroed] = 0.0
+        return standardized
+
+
 def normalize_features(features: np.ndarray, normalization: dict[str, Any] | None) -> np.ndarray:
     """Standardise raw himari60 vectors as the checkpoint was trained (legacy: unchanged)."""
-    if not normalization:
-        return np.asarray(features, dtype=np.float32)
-    mean = np.asarray(normalization["mean"], dtype=np.float32)
-    std = np.asarray(normalization["std"], dtype=np.float32)
-    standardized = (features - mean) / std
-    zeroed = normalization.get("zeroed_features") or []
-    if zeroed:
-        standardized[..., list(zeroed)] = 0.0
-    return standardized.astype(np.float32, copy=False)
+    return Normalizer(normalization)(features)
 
 
 def check_features(batch: MemberBatch, name: str) -> None:
@@ -179,7 +195,7 @@ class TorchMember(MemberBase):
 
     def predict(self, batch: MemberBatch) -> np.ndarray:
         """Return (B, 3) probabilities from the torch module."""
-        inputs = normalize_features(batch.features, self.normalization)
+        inputs = self.normalize(batch.features)
         if self.kind == "cql":
             # CQL was trained (by the user and by us) with its 5 portfolio slots at zero.
             slots = np.zeros((inputs.shape[0], PORTFOLIO_SLOTS), dtype=np.float32)

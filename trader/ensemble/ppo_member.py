@@ -21,7 +21,6 @@ from trader.ensemble.members import (
     MemberBase,
     MemberBatch,
     check_features,
-    normalize_features,
     portfolio_rows,
 )
 from trader.errors import CheckpointError, DataError
@@ -64,9 +63,7 @@ class PPOMember(MemberBase):
         """Advance each symbol's state by one step; return (B, 3) probabilities."""
         check_features(batch, self.name)
         portfolio = portfolio_rows(batch, self.name)
-        observations = np.concatenate(
-            [normalize_features(batch.features, self.normalization), portfolio], axis=1
-        )
+        observations = np.concatenate([self.normalize(batch.features), portfolio], axis=1)
         times: Sequence[int | None] = batch.bar_open_times_ms or [None] * len(batch)
         starts = []
         for symbol, time_ms in zip(batch.symbols, times, strict=True):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import structlog
 import torch
 import torch.nn.functional as F
 
 from trader.ensemble.combine import softmax
 from trader.ensemble.config import EnsembleConfig
 from trader.ensemble.graphs import GraphedForward
-from trader.ensemble.members import FEATURE_WIDTH, MemberBase, MemberBatch, normalize_features
+from trader.ensemble.members import FEATURE_WIDTH, MemberBase, MemberBatch
 from trader.ensemble.transformer import (
     BlockWeights,
     block_weights,
@@ -29,6 +30,8 @@ from trader.ensemble.transformer import (
     run_blocks,
 )
 from trader.errors import CheckpointError
+
+log = structlog.get_logger(__name__)
 
 # The conditioning return for a CGDT file that records none (the user's files): break-even.
 # A decision transformer asked for a return it never saw behaves erratically; asking for "no
@@ -101,7 +104,7 @@ class WindowMember(MemberBase):
         """Return the rows' normalised windows (n, length, 60) float32."""
         windows = _windows(batch, length)
         stacked = np.stack([windows[row][-length:] for row in rows])
-        return np.ascontiguousarray(normalize_features(stacked, self.normalization))
+        return np.ascontiguousarray(self.normalize(stacked))
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(array).to(self.device)
@@ -128,6 +131,14 @@ class FlagTraderMember(WindowMember):
         )
         self.causal = bool(settings.causal)
         self.min_history = 1 if self.causal else self.window
+        if not self.causal and self.window < settings.max_length:
+            # Unmasked positions all see the whole window: a shorter one was never trained.
+            log.warning(
+                "ensemble.window_shortened",
+                member=name,
+                window=self.window,
+                trained_window=settings.max_length,
+            )
         device, dtype = self.device, self.dtype
         blocks = []
         for block in model.transformer_blocks:
@@ -187,9 +198,14 @@ def target_return(config: EnsembleConfig, manifest: dict[str, Any] | None) -> fl
     """Return the CGDT conditioning: config, else the checkpoint's training record, else 0."""
     if config.cgdt_target_return is not None:
         return float(config.cgdt_target_return)
-    recorded = ((manifest or {}).get("training") or {}).get("target_return")
-    if isinstance(recorded, int | float) and not isinstance(recorded, bool):
-        return float(recorded)
+    training = (manifest or {}).get("training") or {}
+    # Our trainer records it under training.notes; a top-level training entry is accepted too.
+    for recorded in (
+        training.get("target_return"),
+        (training.get("notes") or {}).get("target_return"),
+    ):
+        if isinstance(recorded, int | float) and not isinstance(recorded, bool):
+            return float(recorded)
     return LEGACY_TARGET_RETURN
 
 

@@ -14,14 +14,21 @@ from typing import Any
 
 import structlog
 
-from trader.domain import Bar, BarEvent, Signal
+from trader.domain import Bar, BarEvent
 from trader.engine.assembly import WINDOW_BARS, Assembly
-from trader.engine.pipeline import EventWork, Ready
+from trader.engine.pipeline import Decide, EventWork, Ready
 from trader.engine.publishing import publish_event
 from trader.engine.runner import RunTotals
 from trader.errors import LedgerError
 from trader.ledger.records import EventRecord
-from trader.replay.plan import PlannedEvent, batchable, plan_features, plan_signals
+from trader.replay.plan import (
+    PlannedEvent,
+    plan_features,
+    plan_signals,
+    precomputed_outputs,
+    signal_lookup,
+    vectorizable,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +73,7 @@ class BatchReplay:
         self.stop_requested = asyncio.Event()
         self.events_total = 0
         self.batched_inference = False
+        self.timings: dict[str, float] = {}  # seconds per phase, for bench/replay.py
 
     def request_stop(self, reason: str = "signal") -> None:
         """Stop after the chunk in flight is written."""
@@ -76,24 +84,35 @@ class BatchReplay:
 
     async def prepare(self) -> list[BarEvent]:
         """Read the feed's events (from where a resumed run stopped)."""
+        started = time.perf_counter()
         events = await collect_events(self.assembly.feed, self.assembly.since_ms)
         self.events_total = len(events)
+        self.timings["read_events"] = time.perf_counter() - started
         return events
 
     async def run(self, events: Sequence[BarEvent] | None = None) -> RunTotals:
         """Replay every event; return the totals (as the streaming Runner does)."""
         if events is None:
             events = await self.prepare()
+        started = time.perf_counter()
         planned = plan_features(events, self.pipeline.features, self._warm_bars())
+        self.timings["features"] = time.perf_counter() - started
         if planned is None:
             log.warning("replay.batch_features_unavailable", reason="bar interval mismatch")
             planned = [(event, None) for event in events]  # type: ignore[misc]
-        decide = self.pipeline.decide
-        if batchable(self.pipeline.ensemble) and planned and planned[0][1] is not None:
-            signals = plan_signals(self.pipeline.ensemble, self.pipeline.run_id, planned)
-            decide = _lookup(signals)
+        ensemble = self.pipeline.ensemble
+        if planned and planned[0][1] is not None and vectorizable(ensemble):
+            started = time.perf_counter()
+            signals = plan_signals(ensemble, self.pipeline.run_id, planned)
+            self.timings["ensemble"] = time.perf_counter() - started
             self.batched_inference = True
-        await self._sequential_pass(planned, decide)
+            await self._sequential_pass(planned, signal_lookup(signals))
+        elif planned and planned[0][1] is not None:
+            with precomputed_outputs(ensemble, planned) as members:
+                self.batched_inference = members > 0
+                await self._sequential_pass(planned, self.pipeline.decide)
+        else:
+            await self._sequential_pass(planned, self.pipeline.decide)
         await self.assembly.feed.close()
         return self.totals
 
@@ -107,7 +126,16 @@ class BatchReplay:
             return {}
         return {symbol: list(bars) for symbol, bars in resume.recent_bars.items()}
 
-    async def _sequential_pass(self, planned: list[PlannedEvent], decide: Any) -> None:
+    async def _sequential_pass(self, planned: list[PlannedEvent], decide: Decide) -> None:
+        started = time.perf_counter()
+        self.timings["ledger_write"] = 0.0
+        try:
+            await self._pass(planned, decide)
+        finally:
+            total = time.perf_counter() - started
+            self.timings["sequential_pass"] = total - self.timings["ledger_write"]
+
+    async def _pass(self, planned: list[PlannedEvent], decide: Decide) -> None:
         pipeline = self.pipeline
         clock = pipeline.clock
         buffer: list[EventRecord] = []
@@ -138,11 +166,13 @@ class BatchReplay:
                     break
 
     async def _commit(self, records: list[EventRecord]) -> None:
+        started = time.perf_counter()
         try:
             self.assembly.ledger.write_events(records)
         except LedgerError:
             log.critical("ledger.write_failed", close_time_ms=records[0].close_time_ms)
             raise
+        self.timings["ledger_write"] += time.perf_counter() - started
         bus = self.assembly.bus
         for start in range(0, len(records), PUBLISH_SLICE):
             for record in records[start : start + PUBLISH_SLICE]:
@@ -165,22 +195,6 @@ class BatchReplay:
                 "replay": True,
             }
         )
-
-
-def _lookup(signals: dict[tuple[str, int], Signal]) -> Callable[[Ready, int], list[Signal]]:
-    def decide(ready: Ready, now_ms: int) -> list[Signal]:
-        result = []
-        for symbol, bar, _vector in ready:
-            s = signals[(symbol, bar.open_time_ms)]
-            result.append(
-                Signal(
-                    s.signal_id, s.symbol, s.bar_open_time_ms, now_ms, s.profile, s.action,
-                    s.confidence, s.probabilities, s.members, s.abstained, s.note,
-                )
-            )  # fmt: skip
-        return result
-
-    return decide
 
 
 async def _let_bus_drain(bus: Any, backlog: int, max_wait_s: float = 30.0) -> None:

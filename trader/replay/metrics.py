@@ -62,12 +62,18 @@ def drawdowns(equity: np.ndarray, initial: float) -> np.ndarray:
 
 
 def cagr(initial: float, final: float, years: float) -> float:
-    """Return the compound annual growth rate over `years` (0 for an empty span)."""
+    """Return the compound annual growth rate over `years` (0 for an empty span).
+
+    A gain over a span of hours compounds past any float: that is infinity (null in JSON).
+    """
     if years <= 0 or initial <= 0:
         return 0.0
     if final <= 0:
         return -1.0
-    return float((final / initial) ** (1.0 / years) - 1.0)
+    try:
+        return float((final / initial) ** (1.0 / years) - 1.0)
+    except OverflowError:
+        return math.inf
 
 
 @dataclass(frozen=True, slots=True)

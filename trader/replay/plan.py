@@ -1,18 +1,23 @@
 """What the fast replay computes ahead for a whole file: every bar's gate verdict and vector,
-and every clean window's signal, in batches, equal to what the streaming stages would produce.
+and every clean window's single-vector model outputs, in batches, equal bit for bit to what the
+streaming stages compute bar by bar.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import structlog
 
 from trader.domain import Bar, BarEvent, Signal
-from trader.engine.pipeline import PADDED_KINDS, BarOutcome
-from trader.ensemble import Ensemble, MemberBatch
+from trader.domain.ids import signal_id
+from trader.engine.pipeline import PADDED_KINDS, BarOutcome, single_vector_members
+from trader.ensemble.evaluation import ChainEvaluator
+from trader.ensemble.members import FEATURE_WIDTH, MemberBatch
 from trader.features.bars_csv import BarSeries
 from trader.features.quality import BarIssue
 from trader.features.series import compute_series
@@ -21,7 +26,7 @@ from trader.features.stream import FeatureStreamSet
 log = structlog.get_logger(__name__)
 
 INFERENCE_ROWS = 8192
-"""Rows per batched ensemble call: large enough for BLAS to run at full speed."""
+"""Rows per batched member call: large enough for BLAS to run at full speed."""
 
 
 class Outcome:
@@ -128,26 +133,177 @@ def _symbol_outcomes(features: FeatureStreamSet, symbol: str, bars: list[Bar]) -
     return result
 
 
-def batchable(ensemble: Ensemble) -> bool:
-    """Return whether every member maps one feature vector to probabilities on its own.
+class PrecomputedPredict:
+    """A member's `predict` answered from outputs inferred ahead, keyed by (symbol, bar open).
 
-    Only then can all rows be inferred ahead; members that read the portfolio or a history
-    are asked event by event during the sequential pass.
+    A row it does not hold sends the whole call to the member's own predict.
     """
-    return all(getattr(member, "kind", "") in PADDED_KINDS for member, _w in ensemble.members)
+
+    def __init__(
+        self,
+        fallback: Callable[[MemberBatch], np.ndarray],
+        index: dict[tuple[str, int], int],
+        outputs: np.ndarray,
+    ) -> None:
+        self.fallback = fallback
+        self.index = index
+        self.outputs = outputs
+        self.misses = 0
+
+    def __call__(self, batch: MemberBatch) -> np.ndarray:
+        index = self.index
+        rows = [index.get(key) for key in zip(batch.symbols, batch.bar_open_times_ms, strict=True)]
+        if None in rows or not rows:
+            self.misses += 1
+            return self.fallback(batch)
+        return self.outputs[rows]
+
+
+def plan_member_outputs(
+    members: Sequence[Any], planned: Iterable[PlannedEvent], rows_per_call: int = INFERENCE_ROWS
+) -> list[PrecomputedPredict]:
+    """Infer every clean window with each single-vector member, in large batches.
+
+    The members are run through their own (padded) `predict`, so every row's outputs are the
+    ones a decision on that bar alone would compute.
+    """
+    symbols, opens, vectors = _clean_rows(planned)
+    index = {key: row for row, key in enumerate(zip(symbols, opens, strict=True))}
+    matrix = np.stack(vectors) if vectors else np.zeros((0, FEATURE_WIDTH), np.float32)
+    portfolio = np.zeros((len(vectors), 5), dtype=np.float32)
+    answers = []
+    for member in members:
+        parts = []
+        for start in range(0, len(vectors), rows_per_call):
+            stop = min(start + rows_per_call, len(vectors))
+            batch = MemberBatch(
+                symbols=symbols[start:stop],
+                features=matrix[start:stop],
+                portfolio=portfolio[start:stop],
+                bar_open_times_ms=opens[start:stop],
+            )
+            parts.append(np.asarray(member.predict(batch), dtype=np.float64))
+        outputs = np.concatenate(parts) if parts else np.zeros((0, 3))
+        answers.append(PrecomputedPredict(member.predict, index, outputs))
+    log.debug("replay.outputs_planned", rows=len(vectors), members=len(members))
+    return answers
+
+
+@contextmanager
+def precomputed_outputs(ensemble: Any, planned: Sequence[PlannedEvent]) -> Iterator[int]:
+    """Answer the ensemble's single-vector members from outputs inferred ahead, meanwhile.
+
+    Yields how many members are precomputed; their own `predict` is back afterwards.
+    """
+    members = single_vector_members(ensemble)
+    answers = plan_member_outputs(members, planned)
+    saved = [member.__dict__.get("predict") for member in members]
+    for member, answer in zip(members, answers, strict=True):
+        member.predict = answer
+    try:
+        yield len(members)
+    finally:
+        for member, previous in zip(members, saved, strict=True):
+            if previous is None:
+                del member.predict
+            else:
+                member.predict = previous
+        misses = sum(answer.misses for answer in answers)
+        if misses:
+            log.info("replay.outputs_missed", calls=misses)
+
+
+def vectorizable(ensemble: Any) -> bool:
+    """Return whether the profile chain can decide every row at once, as it would row by row.
+
+    True when every member reads only the newest vector (BaselineMLP, CQL: stateless, no
+    history) and no member has a latency budget (a budget makes decisions depend on the wall
+    clock; then the pass asks the ensemble event by event, from outputs inferred ahead).
+    """
+    chain = getattr(ensemble, "chain", None)
+    profiles = getattr(ensemble, "profiles", None)
+    if not chain or not isinstance(profiles, dict):
+        return False
+    for name in chain:
+        for entry in profiles[name]:
+            member = entry.member
+            if entry.latency_budget_ms > 0:
+                return False
+            if getattr(member, "kind", "") not in PADDED_KINDS or member.stateful:
+                return False
+            if getattr(member, "min_history", 1) > 1:
+                return False
+    return True
 
 
 def plan_signals(
-    ensemble: Ensemble,
+    ensemble: Any,
     run_id: str,
     planned: Iterable[PlannedEvent],
     rows_per_call: int = INFERENCE_ROWS,
 ) -> dict[tuple[str, int], Signal]:
-    """Infer every clean window ahead in large batches; key the signals by (symbol, bar open).
+    """Decide every clean window ahead with the ensemble's own chain evaluator, in big batches.
 
-    The signals come from `Ensemble.decide` itself, so the combination, rounding and ids are the
-    streaming path's; `decided_at_ms` is set per event during the pass.
+    Only for a `vectorizable` ensemble: its decision for a row then depends on that row alone.
+    The signals are built as `Ensemble.decide` builds them; `decided_at_ms` is set per event.
     """
+    symbols, opens, vectors = _clean_rows(planned)
+    evaluator = ChainEvaluator(
+        ensemble.chain, ensemble.profiles, ensemble.config.abstain_opposing_weight
+    )
+    signals: dict[tuple[str, int], Signal] = {}
+    matrix = np.stack(vectors) if vectors else np.zeros((0, FEATURE_WIDTH), np.float32)
+    for start in range(0, len(vectors), rows_per_call):
+        stop = min(start + rows_per_call, len(vectors))
+        rows = stop - start
+        batch = MemberBatch(
+            symbols=symbols[start:stop],
+            features=matrix[start:stop],
+            portfolio=np.zeros((rows, 5), dtype=np.float32),
+            histories=[matrix[row : row + 1] for row in range(start, stop)],
+            previous_actions=[np.ones(1, dtype=np.int64) for _ in range(rows)],
+            bar_open_times_ms=opens[start:stop],
+        )
+        outcome = evaluator.evaluate(batch, np.ones(rows, dtype=np.int64))
+        for row in range(rows):
+            symbol, time_ms = symbols[start + row], opens[start + row]
+            decision = outcome.decisions[row]
+            signals[(symbol, time_ms)] = Signal(
+                signal_id=signal_id(run_id, symbol, time_ms),
+                symbol=symbol,
+                bar_open_time_ms=time_ms,
+                decided_at_ms=0,
+                profile=ensemble.profile_name,
+                action=decision.action,
+                confidence=decision.confidence,
+                probabilities=decision.probabilities,
+                members=tuple(outcome.members[row]),
+                abstained=decision.abstained,
+                note="; ".join(outcome.notes[row]),
+            )
+    log.debug("replay.signals_planned", rows=len(vectors))
+    return signals
+
+
+def signal_lookup(signals: dict[tuple[str, int], Signal]) -> Callable[[Any, int], list[Signal]]:
+    """Return a pipeline `decide` that answers from signals planned ahead, stamped `now_ms`."""
+
+    def decide(ready: Any, now_ms: int) -> list[Signal]:
+        result = []
+        for symbol, bar, _vector in ready:
+            s = signals[(symbol, bar.open_time_ms)]
+            result.append(
+                Signal(
+                    s.signal_id, s.symbol, s.bar_open_time_ms, now_ms, s.profile, s.action,
+                    s.confidence, s.probabilities, s.members, s.abstained, s.note,
+                )
+            )  # fmt: skip
+        return result
+
+    return decide
+
+
+def _clean_rows(planned: Iterable[PlannedEvent]) -> tuple[list[str], list[int], list[np.ndarray]]:
     symbols: list[str] = []
     opens: list[int] = []
     vectors: list[np.ndarray] = []
@@ -157,19 +313,4 @@ def plan_signals(
                 symbols.append(bar.symbol)
                 opens.append(bar.open_time_ms)
                 vectors.append(outcome.vector)
-    signals: dict[tuple[str, int], Signal] = {}
-    if not vectors:
-        return signals
-    matrix = np.stack(vectors)
-    portfolio = np.zeros((len(vectors), 5), dtype=np.float32)
-    for start in range(0, len(vectors), rows_per_call):
-        stop = min(start + rows_per_call, len(vectors))
-        batch = MemberBatch(
-            symbols=symbols[start:stop],
-            features=matrix[start:stop],
-            portfolio=portfolio[start:stop],
-        )
-        for signal in ensemble.decide(run_id, batch, opens[start:stop], 0):
-            signals[(signal.symbol, signal.bar_open_time_ms)] = signal
-    log.debug("replay.signals_planned", rows=len(vectors))
-    return signals
+    return symbols, opens, vectors

@@ -32,7 +32,9 @@ def load_run_series(ledger: LedgerStore, run_id: str, interval_s: int) -> RunSer
         if run is None:
             raise LedgerError(f"no run {run_id!r} in the ledger")
         equity_rows = connection.execute(
-            select(EQUITY_SNAPSHOTS.c.time_ms, EQUITY_SNAPSHOTS.c.equity, EQUITY_SNAPSHOTS.c.exposure)
+            select(
+                EQUITY_SNAPSHOTS.c.time_ms, EQUITY_SNAPSHOTS.c.equity, EQUITY_SNAPSHOTS.c.exposure
+            )
             .where(EQUITY_SNAPSHOTS.c.run_id == run_id)
             .order_by(EQUITY_SNAPSHOTS.c.time_ms)
         ).all()

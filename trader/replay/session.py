@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -34,6 +35,7 @@ class ReplayResult:
     resumed: bool
     seconds: float
     batched_inference: bool
+    timings: dict[str, float]
 
 
 def replay_overrides(
@@ -81,12 +83,35 @@ def replay_settings(
 
 
 def replay_run_id(settings: TraderConfig) -> str:
-    """Return `replay-<hash>` of the config with the feed named by its content, not its path."""
+    """Return `replay-<hash>` of the config with the feed and the checkpoints named by their
+    content, not their paths: the same bars and models replayed anywhere make the same run."""
     from adapters.replay import feed_fingerprint
-    from trader.engine.assembly import derive_run_id
+    from trader.engine.assembly import REPO_ROOT, derive_run_id
+    from trader.ensemble.ensemble import resolve_checkpoint
 
-    by_content = settings.run.model_copy(update={"feed": feed_fingerprint(settings.run.feed)})
-    return derive_run_id(settings.model_copy(update={"run": by_content}), "replay")
+    profiles = {}
+    for name, profile in settings.ensemble.profiles.items():
+        members = []
+        for member in profile.members:
+            path = resolve_checkpoint(member.checkpoint, [REPO_ROOT])
+            content = _file_sha256(path) if path.is_file() else member.checkpoint
+            members.append(member.model_copy(update={"checkpoint": content}))
+        profiles[name] = profile.model_copy(update={"members": tuple(members)})
+    by_content = settings.model_copy(
+        update={
+            "run": settings.run.model_copy(update={"feed": feed_fingerprint(settings.run.feed)}),
+            "ensemble": settings.ensemble.model_copy(update={"profiles": profiles}),
+        }
+    )
+    return derive_run_id(by_content, "replay")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class _CountingFeed:
@@ -143,6 +168,7 @@ async def replay(
     await assembly.bus.start()
     status = "failed"
     batched = False
+    timings: dict[str, float] = {"assemble": time.perf_counter() - started}
     path = "batch" if speed is None else "stream"
     try:
         if speed is None:
@@ -160,6 +186,7 @@ async def replay(
                 batch.progress = advance
                 totals = await batch.run(events)
             batched = batch.batched_inference
+            timings.update(batch.timings)
         else:
             event_list = getattr(assembly.feed, "event_list", None)
             total = len(event_list(assembly.since_ms)) if event_list else 0
@@ -187,10 +214,12 @@ async def replay(
             assembly.ledger.end_run(run_id, int(time.time() * 1000), status)
         if status == "failed":
             assembly.ledger.close()
+    digest_started = time.perf_counter()
     try:
         digest = assembly.ledger.digest(run_id)
     finally:
         assembly.ledger.close()
+    timings["digest"] = time.perf_counter() - digest_started
     seconds = time.perf_counter() - started
     log.info(
         "replay.finished",
@@ -212,6 +241,7 @@ async def replay(
         resumed=assembly.resumed,
         seconds=seconds,
         batched_inference=batched,
+        timings={name: round(value, 3) for name, value in timings.items()},
     )
 
 

@@ -4,10 +4,11 @@ Every token a position sees is known at its bar's close (docs/training.md, "CGDT
 - action tokens are a causal behaviour policy's actions: b_t = the label of the bar h earlier
   (known at t: it only needs c[t]/c[t−h]), a share replaced by random actions;
 - rewards r_t are the net returns over bar t→t+1 of the long/flat position those actions hold,
-  fees included (the backtest's rule);
-- returns-to-go follow the decision transformer's run-time recursion from the window's first bar:
-  R_0 = G, R_j = G − Σ_{i<j} r_i, with G a fixed target (a quantile of the training windows'
-  returns, stored in the manifest); a hindsight G would hand the model the future.
+  fees included (the backtest's rule); the target G is a quantile of the real K-bar return of
+  that trajectory over the training windows (stored in the manifest as `target_return`);
+- returns-to-go: "constant" (default) feeds R_j = G at every step, exactly what the ensemble's
+  CGDT member feeds; "realised" feeds the run-time recursion R_j = G − Σ_{i<j} r_i (needs the
+  closes at run time). A hindsight return-to-go would hand the model the future.
 The model predicts the label at every position; the critic learns the real opportunity
 max(|R_h| − 2·fee, 0) of each state and weights the loss towards states with room to trade.
 """
@@ -15,7 +16,7 @@ max(|R_h| − 2·fee, 0) of each state and weights the loss towards states with 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import structlog
@@ -65,6 +66,8 @@ class CGDTTrainingConfig(BaseModel):
     critic_guidance: float = Field(default=0.5, ge=0.0, le=1.0)
     behaviour_noise: float = Field(default=0.1, ge=0.0, le=1.0)
     target_quantile: float = Field(default=0.9, gt=0.0, lt=1.0)
+    returns_to_go_mode: Literal["constant", "realised"] = "constant"
+    own_action_lanes: int = Field(default=16, ge=1)
     reward_scale: float = Field(default=100.0, gt=0.0)
     eval_stride: int = Field(default=8, ge=1)
     val_windows: int = Field(default=256, ge=1)
@@ -160,7 +163,14 @@ class _Tensors:
         fee = data.backtest.fee_rate
         self.opportunity = opportunity(data.dataset.forward_return, fee) * config.reward_scale
         self.target = target
+        self.constant = config.returns_to_go_mode == "constant"
         self.device = device
+
+    def returns(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """Return the returns-to-go tokens (B, length) of windows beginning at `starts`."""
+        if self.constant:
+            return np.full((len(starts), length), self.target, dtype=np.float32)
+        return returns_to_go(self.target, gather_windows(self.rewards, starts, length))
 
     def window(self, starts: np.ndarray, length: int) -> dict[str, torch.Tensor]:
         """Return the model inputs and targets of windows beginning at `starts`."""
@@ -172,9 +182,7 @@ class _Tensors:
         return {
             "states": tensor(gather_windows(self.inputs, starts, length)),
             "actions": tensor(gather_windows(self.actions, starts, length)),
-            "returns_to_go": tensor(
-                returns_to_go(self.target, gather_windows(self.rewards, starts, length))
-            ),
+            "returns_to_go": tensor(self.returns(starts, length)),
             "timesteps": steps,
             "labels": tensor(gather_windows(self.labels, starts, length)),
             "opportunity": tensor(
@@ -284,6 +292,16 @@ def train_cgdt(
         stride = min(config.eval_stride, length)
         test_windows = decision_windows(data.dataset, split.test, length, stride)
         test_logits = predict_windows(test_windows, split.test, forward, config.eval_batch_size)
+        own = own_action_decisions(model, tensors, data, split.test, config.own_action_lanes)
+    notes = _notes(data, config, target, actions, rewards, device, stride, len(starts))
+    labels = data.dataset.labels[split.test]
+    notes["test_with_own_past_decisions"] = {
+        "accuracy": accuracy(labels, own),
+        "macro_f1": macro_f1(labels, own),
+        "lanes": config.own_action_lanes,
+        "meaning": "action tokens = CGDT's own earlier decisions (as the ensemble feeds the "
+        "system's), test part cut into lanes that start from the behaviour tokens",
+    }
     return TrainedModel(
         kind="cgdt",
         module=model.cpu(),
@@ -299,8 +317,38 @@ def train_cgdt(
             "fee_rate": fee,
         },
         auxiliary={"critic": critic.cpu()},
-        notes=_notes(data, config, target, actions, rewards, device, stride, len(starts)),
+        notes=notes,
     )
+
+
+@torch.inference_mode()
+def own_action_decisions(
+    model: CGDT, tensors: _Tensors, data: PreparedData, rows: np.ndarray, lanes: int
+) -> np.ndarray:
+    """Decide `rows` in time order, feeding the model its own earlier decisions as actions.
+
+    The rows are cut into `lanes` pieces run side by side (one batch per step); bars before
+    a piece keep their behaviour actions.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    length = model.config.max_length
+    first = run_starts(data.dataset)
+    tokens = tensors.actions.copy()
+    cut = np.flatnonzero((np.diff(rows) != 1) | (first[rows[1:]] != first[rows[:-1]])) + 1
+    pieces = [p for block in np.split(rows, cut) for p in np.array_split(block, lanes) if len(p)]
+    device = tensors.device
+    for t in range(max(len(piece) for piece in pieces)):
+        current = np.array([piece[t] for piece in pieces if t < len(piece)], dtype=np.int64)
+        starts = np.maximum(current - (length - 1), first[current])
+        for size in np.unique(current - starts + 1):
+            group = current[current - starts + 1 == size]
+            begin = group - (size - 1)
+            batch = tensors.window(begin, int(size))
+            own = torch.from_numpy(gather_windows(tokens, begin, int(size))).to(device)
+            with autocast(device):
+                logits = model(batch["states"], own, batch["returns_to_go"], batch["timesteps"])
+            tokens[group] = logits[:, -1].float().argmax(dim=-1).cpu().numpy()
+    return tokens[rows]
 
 
 class _Pair(torch.nn.Module):
@@ -352,9 +400,16 @@ def _notes(
         "target_return": target,
         "target_return_units": f"percent of equity (reward_scale {config.reward_scale})",
         "target_quantile": config.target_quantile,
-        "returns_to_go": "R_0 = target_return at the window's first bar; R_j = R_0 - sum of "
-        "r_i for i < j, r_i = net return over bar i->i+1 of the long/flat position after "
-        "action i (fee on each change), times reward_scale",
+        "returns_to_go_mode": config.returns_to_go_mode,
+        "returns_to_go": (
+            "R_j = target_return at every step (what the ensemble's CGDT member feeds)"
+            if config.returns_to_go_mode == "constant"
+            else "R_0 = target_return at the window's first bar; R_j = R_0 - sum of r_i for "
+            "i < j, r_i = net return over bar i->i+1 of the long/flat position after action i "
+            "(fee on each change), times reward_scale"
+        ),
+        "target_return_source": f"the {config.target_quantile:.0%} quantile over training "
+        "windows of the behaviour's summed real net returns (fees included), times reward_scale",
         "previous_actions": "training: the label of the bar horizon_bars earlier (known at "
         f"the bar's close), {config.behaviour_noise:.0%} replaced at random; run time: the "
         "system's own past actions (or behaviour_action_from_closes)",

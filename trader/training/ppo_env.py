@@ -120,10 +120,12 @@ class VenueEnv:
         self._cancel_open()
         self._order(action)
         bar_index = int(self.dataset.series_row[self.row]) + 1
-        fills = run_now(self.venue.on_bars([self._bar(bar_index)]))
-        for fill in fills:
-            self._book(fill.side, float(fill.quantity), float(fill.price))
-            self.fees += float(fill.fee)
+        if bar_index < len(self.series):
+            for fill in run_now(self.venue.on_bars([self._bar(bar_index)])):
+                self._book(fill.side, float(fill.quantity), float(fill.price))
+                self.fees += float(fill.fee)
+        else:
+            bar_index -= 1  # the recording ends: nothing fills, the book stays marked
         price = float(self.series.close[bar_index])
         value = self._value(price)
         reward = math.log(value / self.value) * self.config.reward_scale

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from trader.errors import ConfigError
 from trader.training.baseline_mlp import train_baseline_mlp
+from trader.training.cgdt import train_cgdt
 from trader.training.cql import train_cql
+from trader.training.flag_trader import train_flag_trader
+from trader.training.ppo_lstm import train_ppo_lstm
 from trader.training.trainer import TrainFunction
 
 # Keys are model kinds (trader.models.ModelKind values) and the checkpoint file stems.
 TRAINERS: dict[str, TrainFunction] = {
     "baseline_mlp": train_baseline_mlp,
     "cql": train_cql,
+    "cgdt": train_cgdt,
+    "flag_trader": train_flag_trader,
+    "ppo_lstm": train_ppo_lstm,
 }
 
 

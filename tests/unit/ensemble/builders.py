@@ -97,6 +97,7 @@ def write_checkpoints(directory: Path, target_return: float | None = 0.02) -> di
     ppo = PPOActorCritic(PPOLSTMConfig())
     seeded(5)
     cql = CQLPolicy(CQLConfig())
+    mlp = busy_baseline(6)
     return {
         "flag_trader": save_checkpoint(
             directory / "flag_trader", "flag_trader", lora_flag(TINY_FLAG, 2), TINY_FLAG, extra
@@ -104,12 +105,8 @@ def write_checkpoints(directory: Path, target_return: float | None = 0.02) -> di
         "cgdt": save_checkpoint(directory / "cgdt", "cgdt", cgdt, TINY_CGDT, cgdt_extra),
         "cql": save_checkpoint(directory / "cql", "cql", cql, CQLConfig(), extra),
         "baseline_mlp": save_checkpoint(
-            directory / "baseline_mlp",
-            "baseline_mlp",
-            busy_baseline(6),
-            busy_baseline(6).config,
-            extra,
-        ),  # fmt: skip
+            directory / "baseline_mlp", "baseline_mlp", mlp, mlp.config, extra
+        ),
         "ppo_lstm": save_checkpoint(directory / "ppo", "ppo_lstm", ppo, PPOLSTMConfig(), extra),
     }
 

@@ -25,7 +25,7 @@ def test_defaults_hold_production_falling_back_to_low_latency() -> None:
         ("cgdt", 0.35),
         ("cql", 0.15),
     ]
-    assert [m.checkpoint for m in production.members][0] == "checkpoints/flag_trader.safetensors"
+    assert production.members[0].checkpoint == "checkpoints/flag_trader.safetensors"
     assert all(m.latency_budget_ms > 0 for m in production.members)
     assert production.fallback == "low-latency"
     assert config.fallback_chain("production") == ["production", "low-latency"]

@@ -70,7 +70,7 @@ def test_warm_keeps_the_last_capacity_entries_and_checks_its_input() -> None:
         book.warm("A", np.zeros((2, 3)), [Action.HOLD] * 2, [BAR, BAR])
     with pytest.raises(DataError, match="bad action"):
         book.warm("A", np.zeros((1, 3)), ["JUMP"])  # type: ignore[list-item]
-    assert book.get("A").length == 4  # refused input changed nothing
+    assert book.get("A").window(3)[0][:, 0].tolist() == [7]  # refused input changed nothing
 
 
 def test_warm_without_times_skips_the_gap_check_on_the_next_bar() -> None:

@@ -36,7 +36,7 @@ def test_each_symbol_advances_its_own_state_as_the_lstm_would() -> None:
         for index in range(3):
             rows = batch(["A", "B"], index, np.full((2, 5), 0.5, np.float32))
             obs = torch.cat([torch.from_numpy(rows.features), torch.full((2, 5), 0.5)], dim=1)
-            logits, _value, hidden = module(obs[:1], hidden)
+            _logits, _value, hidden = module(obs[:1], hidden)
     np.testing.assert_allclose(member.hidden("A")[0], hidden[0][:, 0].numpy(), atol=1e-6)
     np.testing.assert_allclose(member.hidden("A")[1], hidden[1][:, 0].numpy(), atol=1e-6)
     assert not np.allclose(member.hidden("A")[0], member.hidden("B")[0])

@@ -35,6 +35,9 @@ def test_flag_trader_logits_equal_the_last_position_of_the_model(causal: bool) -
     # Unmasked: the user's layout waits for a full window; causal: decides from any prefix.
     assert member.min_history == (1 if causal else 16)
     assert model_dtype(CPU, EnsembleConfig()) is torch.float32
+    cuda = torch.device("cuda")  # only named, not touched: the dtype rule of the CUDA path
+    assert model_dtype(cuda, EnsembleConfig()) is torch.bfloat16
+    assert model_dtype(cuda, EnsembleConfig(cuda_dtype="float32")) is torch.float32
 
 
 def test_flag_trader_uses_only_the_last_bars_of_a_long_history() -> None:
@@ -88,6 +91,8 @@ def test_cgdt_target_return_comes_from_config_then_checkpoint_then_legacy() -> N
     recorded = {"training": {"target_return": 0.04}}
     assert target_return(EnsembleConfig(cgdt_target_return=0.1), recorded) == 0.1
     assert target_return(EnsembleConfig(), recorded) == 0.04
+    notes = {"training": {"notes": {"target_return": 0.53}}}  # where our trainer writes it
+    assert target_return(EnsembleConfig(), notes) == 0.53
     assert target_return(EnsembleConfig(), None) == LEGACY_TARGET_RETURN == 0.0
     assert target_return(EnsembleConfig(), {"training": {"target_return": True}}) == 0.0
 
