@@ -78,6 +78,7 @@ _QUIET_LOGGERS: Mapping[str, int] = {
     "aiohttp.access": logging.WARNING,
     "asyncio": logging.WARNING,
     "urllib3": logging.WARNING,
+    "alembic": logging.WARNING,
 }
 
 _secrets_lock = threading.Lock()

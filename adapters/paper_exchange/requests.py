@@ -1,9 +1,15 @@
 """Request parameters as Binance reads them: integers, order references, new-order requests."""
 
+import re
+
 from adapters.paper_exchange import errors
 from adapters.paper_exchange.state import NewOrder
 from adapters.paper_exchange.symbols import SymbolRules, parse_amount
 from trader.domain import OrderType, Side
+
+# ASCII digits only (str.isdigit also takes '²' and '١'), at most 20 of them as Binance allows;
+# the bound also keeps int() clear of its 4300-digit limit.
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
 
 
 def optional_int(params: dict[str, str], name: str) -> int | None:
@@ -11,7 +17,7 @@ def optional_int(params: dict[str, str], name: str) -> int | None:
     text = params.get(name)
     if text is None or text == "":
         return None
-    if not text.lstrip("-").isdigit():
+    if not _INTEGER.fullmatch(text):
         raise errors.illegal_characters(name)
     return int(text)
 

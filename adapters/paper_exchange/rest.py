@@ -66,7 +66,12 @@ def interval_name(interval_s: int) -> str:
 async def request_params(request: web.Request) -> tuple[dict[str, str], str, str]:
     """Return the merged query and form-body parameters plus the raw query and raw body."""
     raw_query = request.rel_url.raw_query_string
-    raw_body = await request.text() if request.can_read_body else ""
+    try:
+        raw_body = await request.text() if request.can_read_body else ""
+    except (UnicodeDecodeError, LookupError):  # bytes that are not text, or an unknown charset
+        raise errors.BinanceApiError(
+            400, -1100, "Illegal characters found in the request body; it must be UTF-8 text."
+        ) from None
     params = dict(parse_qsl(raw_query, keep_blank_values=True))
     if raw_body:
         params.update(parse_qsl(raw_body, keep_blank_values=True))

@@ -17,6 +17,8 @@ DEFAULT_RECV_WINDOW_MS = 5_000
 MAX_AHEAD_MS = 1_000
 _API_KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")
 _SIGNATURE_FORMAT = re.compile(r"^[0-9a-fA-F]{64}$")
+_TIMESTAMP_FORMAT = re.compile(r"[0-9]{1,20}")  # ASCII digits: str.isdigit also takes '²'
+_RECV_WINDOW_FORMAT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
 def sign(secret: str, payload: str) -> str:
@@ -61,13 +63,12 @@ def verify_signed_request(
     timestamp_text = params.get("timestamp", "")
     if not timestamp_text:
         raise errors.missing_parameter("timestamp")
-    if not timestamp_text.isdigit():
+    if not _TIMESTAMP_FORMAT.fullmatch(timestamp_text):
         raise errors.illegal_characters("timestamp")
     recv_window_text = params.get("recvWindow", str(DEFAULT_RECV_WINDOW_MS))
-    try:
-        recv_window = float(recv_window_text)
-    except ValueError:
-        raise errors.illegal_characters("recvWindow") from None
+    if not _RECV_WINDOW_FORMAT.fullmatch(recv_window_text):
+        raise errors.illegal_characters("recvWindow")
+    recv_window = float(recv_window_text)
     if not 0 < recv_window <= MAX_RECV_WINDOW_MS:
         raise errors.BinanceApiError(
             400, -1131, f"recvWindow must be less than or equal to {MAX_RECV_WINDOW_MS}."

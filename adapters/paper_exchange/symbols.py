@@ -131,7 +131,7 @@ def parse_amount(name: str, text: str | None, *, required: bool = True) -> Decim
         if required:
             raise errors.missing_parameter(name)
         return None
-    if not _NUMBER.match(text):
+    if not _NUMBER.fullmatch(text):
         raise errors.illegal_characters(name)
     try:
         value = Decimal(text)

@@ -9,7 +9,8 @@ The venue is set up so orders rest across bar events (latency longer than a bar,
 participation cap: partial fills, TTL expiries) and the risk layer denies often (one order per
 20 minutes), so a resume must restore resting orders, reservations and the risk state exactly.
 Runs are forked from a zygote process that imported the daemon once (tests/support/
-daemon_zygote.py); one more test kills the real `trader run` command line.
+daemon_zygote.py); one more test kills the real `trader run` command line. Kills of
+`trader replay` are in test_crash_resume_replay.py.
 """
 
 import os
@@ -24,30 +25,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import tomli_w
 
 from tests.support.checkpoints import low_latency_profile, write_low_latency_checkpoints
+from tests.support.kill_harness import (
+    RISK,
+    VENUE,
+    Zygote,
+    alive,
+    clean_environment,
+    kill_when,
+    ledger_facts,
+    log_events,
+)
+from tests.support.postgres import admin_connection, scratch_schema
 from trader.ledger.store import LedgerStore
 
-REPO = Path(__file__).resolve().parents[2]
 BARS = 150
 SEED = 20260105
 KILL_POINTS = 10
-VENUE = {"latency_ms": 400_000, "participation_cap": "0.0003", "order_ttl_bars": 2}
-RISK = {"min_confidence": 0.0, "max_orders_per_window": 1, "order_rate_window_s": 1200}
 
 
-def write_config(directory: Path, checkpoints: dict[str, Path], synchronous: str) -> Path:
-    """Write a finite, unpaced synthetic-market config with its ledger in `directory`."""
+def write_config(
+    directory: Path, checkpoints: dict[str, Path], synchronous: str, url: str | None = None
+) -> Path:
+    """Write a finite, unpaced synthetic-market config; the ledger is in `directory` or `url`."""
     directory.mkdir(parents=True, exist_ok=True)
     table: dict[str, Any] = {
         "market": {"bars": BARS, "speed": 0},
         "venue": VENUE,
         "risk": RISK,
         "ledger": {
-            "url": f"sqlite:///{directory / 'ledger.db'}",
+            "url": url or f"sqlite:///{directory / 'ledger.db'}",
             "sqlite_synchronous": synchronous,
         },
         "bus": {"redis_url": ""},
@@ -181,3 +191,39 @@ def test_the_trader_run_command_killed_and_run_again_resumes(
     digest, order_ids = ledger_facts(db)
     assert order_ids == reference.order_ids
     assert digest == reference.digest
+
+
+@pytest.mark.postgres
+def test_a_killed_run_on_postgresql_resumes_to_the_same_ledger(
+    zygote: Zygote, reference: Reference, checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
+    with scratch_schema("kill_resume") as url:
+        config = write_config(tmp_path, checkpoints, "NORMAL", url=url)
+        with admin_connection() as probe:
+            schema = url.rpartition("%3D")[2]
+
+            def events() -> int:
+                found = probe.execute(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_schema = %s AND table_name = 'events'",
+                    (schema,),
+                ).fetchone()
+                if not found or not found[0]:
+                    return 0
+                return probe.execute(f'SELECT count(*) FROM "{schema}".events').fetchone()[0]
+
+            pid = zygote.start(config, tmp_path / "killed.log")
+            target = random.Random(SEED).randrange(55, 140)
+            while events() < target and alive(pid):
+                time.sleep(0.01)
+            assert alive(pid), "the daemon ended before the kill"
+            os.kill(pid, signal.SIGKILL)
+            assert zygote.wait(pid) == -signal.SIGKILL
+            assert events() < BARS
+        pid = zygote.start(config, tmp_path / "resumed.log")
+        assert zygote.wait(pid) == 0, (tmp_path / "resumed.log").read_text()[-3000:]
+        with LedgerStore(url, create=False) as store:
+            assert store.digest() == reference.digest  # PostgreSQL equals SQLite, row for row
+            with store.read() as connection:
+                ids = [row[0] for row in connection.exec_driver_sql("SELECT order_id FROM orders")]
+        assert sorted(ids) == reference.order_ids

@@ -101,3 +101,25 @@ def test_members_with_a_latency_budget_are_answered_event_by_event(tmp_path: Pat
     )
     assert batch.batched_inference
     assert batch.digest == stream.digest
+
+
+def test_the_shipped_low_latency_checkpoints_give_the_same_ledger(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints"
+    if (
+        not (shipped / "cql.safetensors").is_file()
+        or not (shipped / "baseline_mlp.safetensors").is_file()
+    ):
+        pytest.skip(f"no shipped low-latency checkpoints in {shipped}")
+    feed = eth_csv(tmp_path, 600)
+    members = [
+        {"name": "cql", "checkpoint": str(shipped / "cql.safetensors"), "weight": 0.6},
+        {
+            "name": "baseline_mlp",
+            "checkpoint": str(shipped / "baseline_mlp.safetensors"),
+            "weight": 0.4,
+        },
+    ]
+    batch, stream = both_paths(
+        tmp_path, feed, ensemble={"profiles": {"low-latency": {"members": members}}}
+    )
+    assert batch.digest == stream.digest

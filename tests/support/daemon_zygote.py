@@ -11,9 +11,37 @@ processes: a SIGKILL stops them wherever they are, as it would a daemon.
     python -m tests.support.daemon_zygote      (from the repository root)
 """
 
+import importlib
 import os
 import sys
 import traceback
+
+DAEMON_MODULES = (
+    "adapters.replay",
+    "adapters.simulated",
+    "trader.cli.run_command",
+    "trader.config",
+    "trader.engine.assembly",
+    "trader.engine.downtime",
+    "trader.engine.metrics_wiring",
+    "trader.engine.recovery",
+    "trader.engine.runner",
+    "trader.ensemble",  # loads torch
+    "trader.ledger.backup",
+    "trader.ledger.schema",
+    "trader.ledger.store",
+    "trader.logging_setup",
+    "trader.metrics",
+    "trader.replay.batch",
+    "trader.replay.paced",
+    "trader.replay.plan",
+    "trader.replay.progress",
+    "trader.replay.session",
+    "trader.scheduler",
+    "trader.service.health",
+    "trader.service.notify",
+    "trader.service.supervisor",
+)
 
 
 def _child(request: list[str]) -> int:
@@ -47,12 +75,10 @@ def _child(request: list[str]) -> int:
 
 
 def main() -> None:
-    # The imports a daemon needs, done before any fork; nothing here starts threads.
-    import trader.cli.run_command
-    import trader.engine.assembly
-    import trader.engine.runner
-    import trader.ensemble  # loads torch
-    import trader.replay.session  # noqa: F401
+    # Everything a run or replay imports (also lazily), done once before any fork: every child
+    # then runs the same code even if files change meanwhile. Nothing here starts threads.
+    for name in DAEMON_MODULES:
+        importlib.import_module(name)
 
     out = sys.stdout
     out.write("ready\n")

@@ -19,6 +19,12 @@ from trader.ledger.store import LedgerStore
 
 REPO = Path(__file__).resolve().parents[2]
 
+# The venue and risk set-up the kill tests trade under: orders rest across bar events (latency
+# longer than a bar, a small participation cap: partial fills, TTL expiries) and the risk layer
+# denies often (one order per 20 minutes), so a resume must restore all of that exactly.
+VENUE = {"latency_ms": 400_000, "participation_cap": "0.0003", "order_ttl_bars": 2}
+RISK = {"min_confidence": 0.0, "max_orders_per_window": 1, "order_rate_window_s": 1200}
+
 
 def clean_environment() -> dict[str, str]:
     """Return this environment without TRADER_* variables (they would override the config)."""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from trader.cli.backtest_command import backtest
 from trader.cli.config_command import config_app
+from trader.cli.db_command import db_app
 from trader.cli.features_command import features
 from trader.cli.models_command import models_check
 from trader.cli.paper_exchange_command import paper_exchange
+from trader.cli.record_command import record
+from trader.cli.replay_command import replay
 from trader.cli.run_command import run
 from trader.cli.signals_command import signals
 from trader.cli.status_command import status
@@ -24,6 +28,9 @@ models_app = typer.Typer(help="Inspect model checkpoints.", no_args_is_help=True
 models_app.command("check")(models_check)
 
 app.command("run")(run)
+app.command("replay")(replay)
+app.command("backtest")(backtest)
+app.command("record")(record)
 app.command("status")(status)
 app.command("features")(features)
 app.command("train")(train)
@@ -31,3 +38,4 @@ app.command("signals")(signals)
 app.command("paper-exchange")(paper_exchange)
 app.add_typer(config_app, name="config")
 app.add_typer(models_app, name="models")
+app.add_typer(db_app, name="db")

@@ -446,11 +446,15 @@ class Pipeline:
         try:
             fills = await self.venue.submit(order)
         except VenueError as exc:
-            log.warning("order.rejected", order_id=order.order_id, reason=str(exc))
+            reason = getattr(exc, "reason", None) or str(exc)
+            log.warning("order.rejected", order_id=order.order_id, reason=reason)
             self.orders.forget(order.order_id)
-            work.updates.append(
-                OrderUpdate(order.order_id, OrderStatus.REJECTED, ZERO, now_ms, str(exc))
-            )
+            if getattr(self.venue, "pop_changed_orders", None) is not None:
+                self._collect_updates([], now_ms, work)  # the venue reports its own rejection
+            else:
+                work.updates.append(
+                    OrderUpdate(order.order_id, OrderStatus.REJECTED, ZERO, now_ms, reason)
+                )
             return
         self._apply_fills(fills)
         work.fills.extend(fills)

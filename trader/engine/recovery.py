@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import structlog
@@ -46,16 +47,16 @@ class ResumedOrder:
     bars_since: tuple[Bar, ...]
 
 
-def _bar(row: object) -> Bar:
+def _bar(row: Any) -> Bar:
     return Bar(
-        symbol=row.symbol,  # type: ignore[attr-defined]
-        interval_s=row.interval_s,  # type: ignore[attr-defined]
-        open_time_ms=row.open_time_ms,  # type: ignore[attr-defined]
-        open=row.open,  # type: ignore[attr-defined]
-        high=row.high,  # type: ignore[attr-defined]
-        low=row.low,  # type: ignore[attr-defined]
-        close=row.close,  # type: ignore[attr-defined]
-        volume=row.volume,  # type: ignore[attr-defined]
+        symbol=row.symbol,
+        interval_s=row.interval_s,
+        open_time_ms=row.open_time_ms,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
     )
 
 

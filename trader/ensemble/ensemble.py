@@ -232,6 +232,22 @@ class Ensemble:
             self.history.get(symbol).set_last_action(decision.action.index)
         return signals
 
+    def observe(self, symbol: str, bar_open_time_ms: int, vector: np.ndarray) -> None:
+        """Record a bar the engine does not decide (e.g. a stale one) so no hole opens.
+
+        Optional: without it, the next decided bar finds a gap and restarts the history.
+        The bar's action is HOLD (nothing was done); recurrent state does not advance.
+        """
+        array = np.asarray(vector, dtype=np.float32)
+        if array.shape != (FEATURE_WIDTH,):
+            raise DataError(
+                f"ensemble observe {symbol}: vector must be ({FEATURE_WIDTH},), got {array.shape}"
+            )
+        if self.history.record(symbol, array, int(bar_open_time_ms)) is Recorded.RESET:
+            for member in self.all_members().values():
+                if member.stateful:
+                    member.reset([symbol])
+
     def warm(
         self,
         symbol: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from trader.domain import BarEvent
@@ -21,6 +21,7 @@ class PacedFeed:
         events_per_s: float,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not events_per_s > 0:
             raise ConfigError(f"replay speed must be positive, got {events_per_s}")
@@ -29,6 +30,7 @@ class PacedFeed:
         self.interval_s = feed.interval_s
         self.period_s = 1.0 / events_per_s
         self._clock = clock
+        self._sleep = sleep
 
     async def events(self, since_ms: int | None = None) -> AsyncIterator[BarEvent]:
         """Yield the wrapped feed's events, one every `1 / events_per_s` seconds."""
@@ -37,7 +39,7 @@ class PacedFeed:
             now = self._clock()
             due = now if due is None else max(due + self.period_s, now)
             if due > now:
-                await asyncio.sleep(due - now)
+                await self._sleep(due - now)
             yield event
 
     async def close(self) -> None:

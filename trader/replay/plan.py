@@ -65,6 +65,11 @@ def plan_features(
     own rejection. Returns None when a bar's interval differs from its stream's (the series
     path cannot express that; the caller then pushes bars one by one).
     """
+    intervals = {symbol: features.stream(symbol).interval_s for symbol in features.symbols}
+    for event in events:
+        for bar in event.bars:
+            if bar.symbol in intervals and bar.interval_s != intervals[bar.symbol]:
+                return None
     per_symbol = {
         symbol: _SymbolBars(list((warm_bars or {}).get(symbol, [])), 0)
         for symbol in features.symbols
@@ -79,8 +84,6 @@ def plan_features(
             if target is None:
                 entries.append((bar, None, features.push(bar)))
                 continue
-            if bar.interval_s != features.stream(bar.symbol).interval_s:
-                return None
             entries.append((bar, bar.symbol, len(target.bars)))
             target.bars.append(bar)
         placed.append((event, entries))

@@ -8,6 +8,7 @@ orders (fills, bars seen, arrival) and last prices.
 """
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,25 @@ def test_a_stopped_run_had_resting_orders_at_some_point(tmp_path: Path) -> None:
     )  # fmt: skip
     state = asyncio.run(stop_after(config, 61))
     assert state["resting"] and any(order.filled_quantity > 0 for order in state["resting"])
+
+
+def test_a_venue_rejection_is_recorded_once(tmp_path: Path) -> None:
+    # Orders that rest for bars (tiny participation cap) make later SELLs find no free base.
+    config = daemon_config(
+        tmp_path,
+        bars=120,
+        run={"run_id": "rejections"},
+        ledger={"sqlite_synchronous": "NORMAL"},
+        venue={"participation_cap": "0.0002", "order_ttl_bars": 3},
+    )
+    asyncio.run(stop_after(config, 120))
+    with sqlite3.connect(tmp_path / "ledger.db") as connection:
+        rejected = connection.execute(
+            "SELECT count(*) FROM orders WHERE status = 'REJECTED'"
+        ).fetchone()[0]
+        twice = connection.execute(
+            "SELECT order_id FROM order_updates WHERE status = 'REJECTED' "
+            "GROUP BY order_id HAVING count(*) > 1"
+        ).fetchall()
+    assert rejected > 0
+    assert twice == []

@@ -176,3 +176,20 @@ def test_bad_batches_are_refused_with_a_clear_error() -> None:
 def test_unknown_profile_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown ensemble profile 'nope'"):
         Ensemble.from_config(crafted_config(), "nope")
+
+
+def test_an_observed_bar_keeps_the_history_whole() -> None:
+    flag, cgdt, cql, mlp = members()
+    ensemble = production(flag, cgdt, cql, mlp)
+    ensemble.decide("run", batch(["X"], 0), [bar_time(0)], 0)
+    ensemble.decide("run", batch(["X"], 1), [bar_time(1)], 0)  # learns the bar interval
+    ensemble.observe("X", bar_time(2), batch(["X"], 2).features[0])  # stale: not decided
+    ensemble.decide("run", batch(["X"], 3), [bar_time(3)], 0)
+    last = cgdt.calls[-1]
+    assert len(last.histories[0]) == 4
+    np.testing.assert_array_equal(last.histories[0][2], batch(["X"], 2).features[0])
+    assert last.previous_actions[0][2] == Action.HOLD.index
+    ensemble.decide("run", batch(["X"], 5), [bar_time(5)], 0)  # bar 4 neither: a gap
+    assert len(cgdt.calls[-1].histories[0]) == 1
+    with pytest.raises(DataError, match=r"vector must be \(60,\)"):
+        ensemble.observe("X", bar_time(6), np.zeros(59))

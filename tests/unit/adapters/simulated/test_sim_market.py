@@ -90,7 +90,8 @@ def _check_ohlcv(arrays: BarArrays, spec: SymbolSpec) -> None:
     assert np.all(lo <= np.minimum(o, c))
     assert np.array_equal(o[1:], c[:-1])  # each bar opens where the last closed
     ticks = np.stack([o, h, lo, c]) / float(spec.tick_size)
-    assert np.allclose(ticks, np.round(ticks), rtol=0, atol=1e-6)
+    # float64 holds a price to ~1e-16 relative: compare in ticks with a relative tolerance
+    assert np.allclose(ticks, np.round(ticks), rtol=1e-12, atol=1e-6)
 
 
 @settings(max_examples=25, deadline=None)

@@ -1,0 +1,25 @@
+"""The batch replay on a PostgreSQL ledger gives the SQLite ledger's digest."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.replay.support import eth_csv, replay_extra, run
+from tests.support.postgres import scratch_schema
+from trader.replay import replay_settings
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_replay_on_postgresql_equals_the_sqlite_replay(tmp_path: Path) -> None:
+    feed = eth_csv(tmp_path, 400)
+    extra = replay_extra(tmp_path)
+    sqlite = run(
+        replay_settings(
+            None, str(feed), db=f"sqlite:///{tmp_path / 'l.db'}", extra=extra, environ={}
+        )
+    )
+    with scratch_schema("replay") as url:
+        postgres = run(replay_settings(None, str(feed), db=url, extra=extra, environ={}))
+    assert postgres.events == sqlite.events == 400
+    assert postgres.digest == sqlite.digest
