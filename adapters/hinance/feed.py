@@ -6,6 +6,20 @@ after a gap triggers a REST backfill of the gap first; one already seen is dropp
 bar is emitted once, in order. Bars are grouped by close time; a group waits up to
 `close_grace_s` for its other symbols. A silent socket, an error or the connection's age
 (Binance cuts at 24 h) leads to a reconnect with jittered exponential backoff.
+
+Malformed market data never ends the feed. A kline (WebSocket `k` object) or REST row with a
+missing field, a value `float()` cannot read (a word, `None`, a list), or an open time that is
+not an integer is rejected: counted in `malformed_dropped`, logged as `kline.rejected` with a
+reason like `MALFORMED_KLINE: field=o, value='abc'`, and the feed goes on. Prices that do read
+as numbers (NaN, inf, 1e308, negative) pass through unchanged: the quality gate judges them.
+
+An open time is also rejected when it is off the interval grid (every Binance interval up to
+1d opens on a multiple of its length since the epoch) or lies too far ahead: more than
+`MAX_AHEAD_INTERVALS` intervals past the newest open time accepted from the exchange, or, before
+any bar was accepted, more than `MAX_AHEAD_OF_WALL_MS` (one day) past the wall clock. A paper
+exchange on its own accelerated clock runs ahead of the wall clock, so the first bar gets a
+day's slack and every later one advances bar by bar from the last accepted; one absurd time
+(say 2**62) cannot move the dedupe state past every bar still to come.
 """
 
 import asyncio
@@ -29,6 +43,13 @@ log = structlog.get_logger(__name__)
 
 StreamFactory = Callable[[KlineListener], Any]
 
+# How far past max(wall clock, newest accepted open time) a kline may open (see above).
+MAX_AHEAD_INTERVALS = 2
+MAX_AHEAD_OF_WALL_MS = 86_400_000
+
+# The kline fields in REST row order: open time, open, high, low, close, volume.
+_ROW_FIELDS = ("t", "o", "h", "l", "c", "v")
+
 
 class _ReconnectError(Exception):
     """The current connection is done (silent, too old, or failed); dial again."""
@@ -51,6 +72,7 @@ class HinanceFeed:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: random.Random | None = None,
+        clock_ms: Callable[[], int] | None = None,
     ) -> None:
         self.config = config
         self.symbols: tuple[str, ...] = config.symbols
@@ -61,6 +83,7 @@ class HinanceFeed:
         self._monotonic = monotonic
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._governor = RequestGovernor(
             weight_limit_1m=config.weight_limit_1m,
             soft_fraction=config.weight_soft_fraction,
@@ -71,11 +94,13 @@ class HinanceFeed:
         self._pending: dict[int, dict[str, Bar]] = {}
         self._first_seen: dict[int, float] = {}
         self._last_close_ms: int | None = None
+        self._newest_open_ms: int | None = None
         self._inbox: list[tuple[str, dict[str, Any]]] = []
         self._last_message = 0.0
         self.reconnects = 0
         self.duplicates_dropped = 0
         self.late_dropped = 0
+        self.malformed_dropped = 0
         self.backfilled = 0
 
     # -- Feed protocol ---------------------------------------------------------------------
@@ -164,6 +189,9 @@ class HinanceFeed:
 
     def _on_kline(self, symbol: str, kline: dict[str, Any]) -> None:
         self._last_message = self._monotonic()
+        if not isinstance(kline, dict):
+            self._reject(symbol, "ws", _MalformedKlineError("k", f"value={_show(kline)}"))
+            return
         if kline.get("x") is True and symbol in self.symbols:
             self._inbox.append((symbol, kline))
 
@@ -181,7 +209,9 @@ class HinanceFeed:
     async def _drain(self) -> list[BarEvent]:
         inbox, self._inbox = self._inbox, []
         for symbol, kline in inbox:
-            bar = _bar_from_kline(symbol, self.interval_s, kline)
+            bar = self._checked(symbol, "ws", kline, _bar_from_kline)
+            if bar is None:
+                continue
             expected = self._next_open.get(symbol)
             if expected is not None and bar.open_time_ms < expected:
                 self.duplicates_dropped += 1
@@ -222,14 +252,22 @@ class HinanceFeed:
             page = await self._rest_call(
                 "fetch_ohlcv", symbol, self.config.timeframe, since, limit, params
             )
-            page = [row for row in page if row[0] >= since]
+            # A row whose open time cannot be read is kept here and rejected (counted) below.
+            page = [row for row in page if _row_open_ms(row, default=since) >= since]
             rows.extend(page)
             if len(page) < limit:
                 break
-            since = int(page[-1][0]) + self._interval_ms
+            page_opens = [o for o in map(_row_open_ms, page) if o is not None]
+            if not page_opens:
+                break
+            since = page_opens[-1] + self._interval_ms
         if end_ms is None and rows:
             rows.pop()
-        bars = [_bar_from_row(symbol, self.interval_s, row) for row in rows]
+        bars = [
+            bar
+            for row in rows
+            if (bar := self._checked(symbol, "rest", row, _bar_from_row)) is not None
+        ]
         if bars:
             self.backfilled += len(bars)
             log.info(
@@ -276,6 +314,46 @@ class HinanceFeed:
             raise FeedError(
                 f"HINANCE does not list {missing}; it lists {sorted(self._rest.markets)[:20]}"
             )
+
+    # -- validation ------------------------------------------------------------------------
+
+    def _checked(
+        self, symbol: str, source: str, raw: Any, parse: Callable[[str, int, Any], Bar]
+    ) -> Bar | None:
+        """Return the bar read from a kline or row, or None (counted and logged) if malformed."""
+        try:
+            bar = parse(symbol, self.interval_s, raw)
+            self._check_open_time(bar.open_time_ms)
+        except _MalformedKlineError as exc:
+            self._reject(symbol, source, exc)
+            return None
+        if self._newest_open_ms is None or bar.open_time_ms > self._newest_open_ms:
+            self._newest_open_ms = bar.open_time_ms
+        return bar
+
+    def _check_open_time(self, open_ms: int) -> None:
+        """Raise unless the open time is on the interval grid and not absurdly far ahead."""
+        if open_ms % self._interval_ms:
+            raise _MalformedKlineError(
+                "t", f"value={open_ms} (not aligned to the {self.interval_s}s interval)"
+            )
+        slack = MAX_AHEAD_INTERVALS * self._interval_ms
+        if self._newest_open_ms is None:
+            limit = self._clock_ms() + MAX_AHEAD_OF_WALL_MS
+        else:
+            limit = max(self._newest_open_ms, self._clock_ms()) + slack
+        if open_ms > limit:
+            raise _MalformedKlineError("t", f"value={open_ms} (beyond {limit}: too far ahead)")
+
+    def _reject(self, symbol: str, source: str, exc: "_MalformedKlineError") -> None:
+        self.malformed_dropped += 1
+        log.warning(
+            "kline.rejected",
+            symbol=symbol,
+            source=source,
+            reason=exc.reason,
+            malformed_dropped=self.malformed_dropped,
+        )
 
     # -- grouping by close time ------------------------------------------------------------
 
@@ -337,27 +415,87 @@ class HinanceFeed:
             await asyncio.wait_for(self._closed.wait(), timeout=delay)
 
 
+class _MalformedKlineError(ValueError):
+    """A kline or REST row the feed cannot read; `reason` says which field and why."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        self.reason = f"MALFORMED_KLINE: field={field}, {detail}"
+        super().__init__(self.reason)
+
+
+def _show(value: Any) -> str:
+    """Return a short repr of a bad value for the log."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(field: str, value: Any) -> float:
+    """Return a price or volume as float; anything float() reads (NaN, inf too) is kept."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _MalformedKlineError(field, f"value={_show(value)}")
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        raise _MalformedKlineError(field, f"value={_show(value)}") from None
+
+
+def _open_time(value: Any) -> int:
+    """Return an open time in ms: an int, an integral float or a string of digits."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError
+            return int(value)
+        if isinstance(value, int | str):
+            return int(value)
+    except (ValueError, OverflowError):
+        pass
+    raise _MalformedKlineError("t", f"value={_show(value)}")
+
+
+def _field(fields: Any, key: Any, name: str) -> Any:
+    try:
+        return fields[key]
+    except (KeyError, IndexError):
+        raise _MalformedKlineError(name, "missing") from None
+
+
+def _row_open_ms(row: Any, default: int | None = None) -> Any:
+    """Return a REST row's open time, or `default` if it cannot be read."""
+    if not isinstance(row, list | tuple) or not row:
+        return default
+    try:
+        return _open_time(row[0])
+    except _MalformedKlineError:
+        return default
+
+
 def _bar_from_kline(symbol: str, interval_s: int, kline: dict[str, Any]) -> Bar:
-    return Bar(
-        symbol=symbol,
-        interval_s=interval_s,
-        open_time_ms=int(kline["t"]),
-        open=float(kline["o"]),
-        high=float(kline["h"]),
-        low=float(kline["l"]),
-        close=float(kline["c"]),
-        volume=float(kline["v"]),
+    values = [_field(kline, name, name) for name in _ROW_FIELDS]
+    return _bar(symbol, interval_s, values)
+
+
+def _bar_from_row(symbol: str, interval_s: int, row: Any) -> Bar:
+    if not isinstance(row, list | tuple):
+        raise _MalformedKlineError("row", f"value={_show(row)}")
+    values = [_field(row, index, name) for index, name in enumerate(_ROW_FIELDS)]
+    return _bar(symbol, interval_s, values)
+
+
+def _bar(symbol: str, interval_s: int, values: list[Any]) -> Bar:
+    open_ms = _open_time(values[0])
+    o, h, low, c, v = (
+        _number(name, value) for name, value in zip(_ROW_FIELDS[1:], values[1:], strict=True)
     )
-
-
-def _bar_from_row(symbol: str, interval_s: int, row: list[Any]) -> Bar:
     return Bar(
         symbol=symbol,
         interval_s=interval_s,
-        open_time_ms=int(row[0]),
-        open=float(row[1]),
-        high=float(row[2]),
-        low=float(row[3]),
-        close=float(row[4]),
-        volume=float(row[5]),
+        open_time_ms=open_ms,
+        open=o,
+        high=h,
+        low=low,
+        close=c,
+        volume=v,
     )

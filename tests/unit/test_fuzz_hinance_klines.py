@@ -174,9 +174,9 @@ def _without(kline: dict[str, Any], key: str) -> dict[str, Any]:
     return {name: value for name, value in kline.items() if name != key}
 
 
-# Found by fuzzing (reported; adapters/hinance is not this test's to change). Today each one
-# ends the feed with ValueError/KeyError/TypeError, or (far-future time) stalls it: every later
-# bar is dropped as already seen. Once fixed, the xfail turns into a failure.
+# Found by fuzzing. Each one used to end the feed with ValueError/KeyError/TypeError, or
+# (far-future time) stall it: every later bar was dropped as already seen. Now each is rejected
+# and counted (`malformed_dropped`) and the feed goes on.
 KNOWN_CRASHES = [
     pytest.param([], [dict(good_kline(6), o="abc")], id="word-as-price"),
     pytest.param([], [_without(good_kline(6), "c")], id="missing-close"),
@@ -187,7 +187,6 @@ KNOWN_CRASHES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="HINANCE feed crashes or stalls (reported bug)")
 @pytest.mark.parametrize(("bad_rows", "bad_klines"), KNOWN_CRASHES)
 def test_malformed_klines_are_dropped_and_the_feed_goes_on(
     bad_rows: list[Any], bad_klines: list[Any]

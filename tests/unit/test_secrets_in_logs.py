@@ -26,7 +26,9 @@ API_KEY = "k3yQx7FuzzyLlamaHinanceKey90210xyzw4815162342ApiKeyForTheSecretsTest"
 API_SECRET = "s3cr3t-Pangolin_7e1f0b-HinanceSecret-do-not-log-0a9b8c7d6e5f"
 REDIS_PASSWORD = "r3dis-Wombat_Pw-42-never-in-logs"
 SECRETS = (API_KEY, API_SECRET, REDIS_PASSWORD)
-BARS = 70
+# A new paper run first backfills the exchange's history (200 bars, stale: no signals),
+# then trades on about 70 live bars.
+BARS = 270
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not on PATH")
 

@@ -87,7 +87,7 @@ async def run_daemon(settings: Any) -> Any:
         ledger=assembly.ledger,
         bus=assembly.bus,
         since_ms=assembly.since_ms,
-        heartbeat_s=settings.run.heartbeat_s,
+        heartbeat_s=0,  # beats come from the scheduler's heartbeat job
         stop_after_events=settings.run.stop_after_bars,
     )
     runner.install_signal_handlers()
@@ -235,7 +235,44 @@ def _start_services(
             settings.scheduler.backup_keep,
         )
 
-    scheduler = build_scheduler(ScheduledJobs(ledger_backup=backup), settings.scheduler)
+    async def heartbeat() -> None:
+        runner.beat()
+
+    async def equity_snapshot() -> None:
+        portfolio = pipeline.portfolio
+        log.info(
+            "equity.snapshot",
+            equity=str(portfolio.equity()),
+            cash=str(portfolio.cash),
+            exposure=str(portfolio.exposure()),
+            peak_equity=str(pipeline.risk_state.peak_equity),
+            trading_state=str(pipeline.risk_state.trading_state),
+        )
+
+    async def daily_reset() -> None:
+        # Wall-clock days only make sense where decisions run on the wall clock (paper/live);
+        # the simulated market and replays roll their UTC day over on the bars' own time.
+        if assembly.run.mode != "paper":
+            return
+        from risk import update_on_equity
+
+        state, changes = update_on_equity(
+            pipeline.risk_state,
+            pipeline.portfolio.equity(),
+            int(time.time() * 1000),
+            settings.risk,
+        )
+        pipeline.risk_state = state
+        log.info("risk.daily_window_reset", changes=[change.reason for change in changes])
+
+    jobs = ScheduledJobs(
+        equity_snapshot=equity_snapshot,
+        daily_reset=daily_reset,
+        heartbeat=heartbeat,
+        ledger_backup=backup,
+    )
+    runner.beat()
+    scheduler = build_scheduler(jobs, settings.scheduler)
     scheduler.start()
 
     async def stop_scheduler() -> None:

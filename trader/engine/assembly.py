@@ -129,7 +129,7 @@ async def assemble(
     if resume is None:
         portfolio = Portfolio(cash=config.run.initial_cash)
         risk_state = RiskState.initial(config.run.initial_cash, 0)
-        since_ms = None
+        since_ms = _fresh_start_ms(mode, feed.interval_s, history)
     else:
         portfolio, risk_state = _restore(resume, features)
         since_ms = resume.last_close_time_ms
@@ -168,6 +168,19 @@ def _without_credentials(value: Any) -> Any:
     if isinstance(value, str) and "://" in value:
         return redact_url(value)
     return value
+
+
+def _fresh_start_ms(mode: str, interval_s: int, history_bars: int) -> int | None:
+    """Return where a new paper run's feed starts: far enough back to fill the windows at once.
+
+    The backfilled bars are stale by the wall clock, so they warm the features and the
+    ensemble's history without producing signals; simulated and replay runs start at the start.
+    """
+    if mode != "paper":
+        return None
+    interval_ms = interval_s * 1000
+    now_ms = int(time.time() * 1000)
+    return (now_ms // interval_ms - history_bars) * interval_ms
 
 
 def _anchor(config: TraderConfig, ensemble: Ensemble) -> int:

@@ -93,7 +93,10 @@ class Runner:
 
     async def run(self) -> RunTotals:
         """Process events until the feed ends or a stop is requested; return the totals."""
-        heartbeat = asyncio.create_task(self._heartbeat_loop())
+        # heartbeat_s <= 0: the caller schedules `beat()` itself (the daemon's APScheduler job).
+        heartbeat = asyncio.create_task(
+            self._heartbeat_loop() if self.heartbeat_s > 0 else asyncio.sleep(0)
+        )
         events = self.feed.events(self.since_ms).__aiter__()
         try:
             while not self.stop_requested.is_set():
@@ -147,9 +150,13 @@ class Runner:
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            self.ledger.heartbeat(self.run_id, int(time.time() * 1000))
-            self.bus.heartbeat(self.heartbeat_payload())
+            self.beat()
             await asyncio.sleep(self.heartbeat_s)
+
+    def beat(self) -> None:
+        """Record that the daemon is alive: in the ledger and on the bus."""
+        self.ledger.heartbeat(self.run_id, int(time.time() * 1000))
+        self.bus.heartbeat(self.heartbeat_payload())
 
     def heartbeat_payload(self) -> dict[str, object]:
         """Return the daemon's health for the bus heartbeat and the status key."""
