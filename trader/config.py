@@ -48,6 +48,7 @@ class RunConfig(BaseModel):
     quote_currency: str = "USDT"
     heartbeat_s: float = 5.0
     stop_after_bars: int = 0
+    paper_warmup_bars: int = -1  # bars a new paper run backfills first; -1 = what the profile needs
 
     @field_validator("initial_cash")
     @classmethod

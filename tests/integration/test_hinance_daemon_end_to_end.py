@@ -50,7 +50,12 @@ def trading_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PaperEx
         async with PaperExchange(exchange_config) as exchange:
             config = daemon_config(
                 tmp_path,
-                run={"venue": "hinance", "feed": "hinance", "stop_after_bars": SESSION_BARS},
+                run={
+                    "venue": "hinance",
+                    "feed": "hinance",
+                    "stop_after_bars": SESSION_BARS,
+                    "paper_warmup_bars": 0,  # both sessions trade live bars only
+                },
                 hinance={
                     "rest_url": exchange.rest_url,
                     "ws_url": exchange.ws_url,

@@ -129,7 +129,8 @@ async def assemble(
     if resume is None:
         portfolio = Portfolio(cash=config.run.initial_cash)
         risk_state = RiskState.initial(config.run.initial_cash, 0)
-        since_ms = _fresh_start_ms(mode, feed.interval_s, history)
+        warmup = history if config.run.paper_warmup_bars < 0 else config.run.paper_warmup_bars
+        since_ms = _fresh_start_ms(mode, feed.interval_s, warmup)
     else:
         portfolio, risk_state = _restore(resume, features)
         since_ms = resume.last_close_time_ms
@@ -176,7 +177,7 @@ def _fresh_start_ms(mode: str, interval_s: int, history_bars: int) -> int | None
     The backfilled bars are stale by the wall clock, so they warm the features and the
     ensemble's history without producing signals; simulated and replay runs start at the start.
     """
-    if mode != "paper":
+    if mode != "paper" or history_bars <= 0:
         return None
     interval_ms = interval_s * 1000
     now_ms = int(time.time() * 1000)
