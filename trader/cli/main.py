@@ -12,6 +12,7 @@ from trader.cli.models_command import models_check
 from trader.cli.paper_exchange_command import paper_exchange
 from trader.cli.record_command import record
 from trader.cli.replay_command import replay
+from trader.cli.risk_command import risk_app
 from trader.cli.run_command import run
 from trader.cli.signals_command import signals
 from trader.cli.status_command import status
@@ -39,3 +40,4 @@ app.command("paper-exchange")(paper_exchange)
 app.add_typer(config_app, name="config")
 app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
+app.add_typer(risk_app, name="risk")

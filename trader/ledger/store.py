@@ -14,11 +14,11 @@ from trader.errors import LedgerError
 from trader.ledger.config import LedgerConfig
 from trader.ledger.database import WRITE_OPTION, open_engine
 from trader.ledger.digest import ledger_digest
-from trader.ledger.records import EventRecord, RunInfo
+from trader.ledger.records import EventRecord, RiskEventRecord, RunInfo
 from trader.ledger.resume import ResumeState, load_resume, run_info
 from trader.ledger.schema import ensure_current, require_current
-from trader.ledger.tables import RUNS
-from trader.ledger.types import decimal_to_db
+from trader.ledger.tables import RISK_EVENTS, RISK_STATE, RUNS
+from trader.ledger.types import decimal_to_db, encode_state
 from trader.ledger.writer import SqlText, build_rows, insert_rows, pending_events
 
 log = structlog.get_logger(__name__)
@@ -244,6 +244,39 @@ class LedgerStore:
                 .order_by(desc(RUNS.c.started_ms), desc(RUNS.c.run_id))
                 .limit(1)
             ).scalar()
+
+    def record_risk_override(
+        self, run_id: str, state: dict[str, object], event: RiskEventRecord
+    ) -> None:
+        """Store an operator's change of the risk state (e.g. a drawdown-halt reset) and its event.
+
+        Both rows go in one transaction. The daemon must be stopped: a running daemon writes its
+        own in-memory state with its next bar event.
+        """
+        with self._write("risk override") as connection:
+            known = connection.execute(
+                select(RUNS.c.run_id).where(RUNS.c.run_id == run_id)
+            ).scalar()
+            if known is None:
+                raise LedgerError(f"risk override: no run {run_id!r} in the ledger")
+            values = {"state_json": encode_state(state), "updated_ms": event.time_ms}
+            updated = connection.execute(
+                update(RISK_STATE).where(RISK_STATE.c.run_id == run_id).values(values)
+            )
+            if updated.rowcount == 0:
+                connection.execute(insert(RISK_STATE).values(run_id=run_id, **values))
+            connection.execute(
+                insert(RISK_EVENTS).values(
+                    run_id=run_id,
+                    event_close_ms=event.time_ms,
+                    seq=0,
+                    time_ms=event.time_ms,
+                    from_state=event.from_state,
+                    to_state=event.to_state,
+                    code=event.code,
+                    reason=event.reason,
+                )
+            )
 
     def digest(self, run_id: str | None = None) -> str:
         """Return the sha256 of the ledger's deterministic contents (one run, or all runs)."""
