@@ -5,12 +5,12 @@ tests skip with the reason when the server cannot be reached.
 """
 
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
+from tests.support.postgres import scratch_schema
 from tests.unit.ledger.builders import make_events, make_run
 from trader.errors import LedgerError
 from trader.ledger.records import EquityRecord
@@ -19,26 +19,11 @@ from trader.ledger.store import LedgerStore
 
 pytestmark = pytest.mark.postgres
 
-SERVER = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _admin_connection():  # psycopg is imported lazily so the module always loads
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        return psycopg.connect(SERVER, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (db test, user postgres) unreachable: {exc}")
-
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    schema = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{SERVER}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema("ledger_test") as url:
+        yield url
 
 
 @pytest.fixture

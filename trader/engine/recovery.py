@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 import structlog
@@ -21,7 +20,7 @@ from trader.domain import Action, Bar, Fill, Order, OrderStatus, Side, to_decima
 from trader.domain.ids import order_id as make_order_id
 from trader.engine.pipeline import Pipeline
 from trader.features.stream import FeatureStream
-from trader.ledger.resume import OpenOrder, ResumeState
+from trader.ledger.resume import OpenOrder, ResumeState, bar_from_row
 from trader.ledger.store import LedgerStore
 from trader.ledger.tables import BARS, FILLS, ORDERS, RUNS, SIGNALS
 
@@ -45,19 +44,6 @@ class ResumedOrder:
     fills: tuple[Fill, ...]
     submit_price: Decimal | None
     bars_since: tuple[Bar, ...]
-
-
-def _bar(row: Any) -> Bar:
-    return Bar(
-        symbol=row.symbol,
-        interval_s=row.interval_s,
-        open_time_ms=row.open_time_ms,
-        open=row.open,
-        high=row.high,
-        low=row.low,
-        close=row.close,
-        volume=row.volume,
-    )
 
 
 def _resumed_order(connection: Connection, run_id: str, open_order: OpenOrder) -> ResumedOrder:
@@ -89,7 +75,7 @@ def _resumed_order(connection: Connection, run_id: str, open_order: OpenOrder) -
         .limit(1)
     ).scalar()
     bars_since = tuple(
-        _bar(row)
+        bar_from_row(row)
         for row in connection.execute(
             select(BARS)
             .where(symbol_bars, BARS.c.event_close_ms > created_event)

@@ -118,20 +118,22 @@ def _recent_bars(
             .order_by(desc(BARS.c.open_time_ms))
             .limit(count)
         ).all()
-        recent[symbol] = tuple(
-            Bar(
-                symbol=row.symbol,
-                interval_s=row.interval_s,
-                open_time_ms=row.open_time_ms,
-                open=row.open,
-                high=row.high,
-                low=row.low,
-                close=row.close,
-                volume=row.volume,
-            )
-            for row in reversed(rows)
-        )
+        recent[symbol] = tuple(bar_from_row(row) for row in reversed(rows))
     return recent
+
+
+def bar_from_row(row: Any) -> Bar:
+    """Return the Bar stored in a `bars` row."""
+    return Bar(
+        symbol=row.symbol,
+        interval_s=row.interval_s,
+        open_time_ms=row.open_time_ms,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+    )
 
 
 def load_resume(connection: Connection, run_id: str, bars_per_symbol: int) -> ResumeState | None:
