@@ -14,12 +14,11 @@ reason like `MALFORMED_KLINE: field=o, value='abc'`, and the feed goes on. Price
 as numbers (NaN, inf, 1e308, negative) pass through unchanged: the quality gate judges them.
 
 An open time is also rejected when it is off the interval grid (every Binance interval up to
-1d opens on a multiple of its length since the epoch) or lies too far ahead: more than
-`MAX_AHEAD_INTERVALS` intervals past the newest open time accepted from the exchange, or, before
-any bar was accepted, more than `MAX_AHEAD_OF_WALL_MS` (one day) past the wall clock. A paper
-exchange on its own accelerated clock runs ahead of the wall clock, so the first bar gets a
-day's slack and every later one advances bar by bar from the last accepted; one absurd time
-(say 2**62) cannot move the dedupe state past every bar still to come.
+1d opens on a multiple of its length since the epoch) or lies more than `MAX_AHEAD_OF_WALL_MS`
+(one day) past the later of the wall clock and the newest open time accepted. A paper exchange
+on an accelerated clock runs ahead of the wall clock, and a bar may jump ahead after a silent
+spell (the gap is backfilled), so legitimate bars always pass; one absurd time (say 2**62)
+cannot move the dedupe state past every bar still to come.
 """
 
 import asyncio
@@ -44,7 +43,6 @@ log = structlog.get_logger(__name__)
 StreamFactory = Callable[[KlineListener], Any]
 
 # How far past max(wall clock, newest accepted open time) a kline may open (see above).
-MAX_AHEAD_INTERVALS = 2
 MAX_AHEAD_OF_WALL_MS = 86_400_000
 
 # The kline fields in REST row order: open time, open, high, low, close, volume.
@@ -337,11 +335,9 @@ class HinanceFeed:
             raise _MalformedKlineError(
                 "t", f"value={open_ms} (not aligned to the {self.interval_s}s interval)"
             )
-        slack = MAX_AHEAD_INTERVALS * self._interval_ms
-        if self._newest_open_ms is None:
-            limit = self._clock_ms() + MAX_AHEAD_OF_WALL_MS
-        else:
-            limit = max(self._newest_open_ms, self._clock_ms()) + slack
+        # A day of slack: a legitimate bar that jumps ahead (after a silent spell, or from an
+        # exchange on an accelerated clock) must never be dropped; the gap is backfilled.
+        limit = max(self._newest_open_ms or 0, self._clock_ms()) + MAX_AHEAD_OF_WALL_MS
         if open_ms > limit:
             raise _MalformedKlineError("t", f"value={open_ms} (beyond {limit}: too far ahead)")
 
