@@ -10,6 +10,7 @@ from risk.state import (
     DrawdownTier,
     RiskState,
     TradingState,
+    derived_state,
     effective_state,
     utc_day_start_ms,
 )
@@ -53,15 +54,45 @@ def daily_loss(day_start_equity: Decimal, equity: Decimal) -> Decimal:
     return max(ZERO, 1 - equity / day_start_equity)
 
 
+@dataclass(frozen=True, slots=True)
+class BrakeLimits:
+    """A config's brake thresholds as Decimals: converted once per config, not on every bar."""
+
+    thresholds: dict[DrawdownTier, Decimal]
+    hysteresis: Decimal
+    daily_loss_limit: Decimal
+
+
+_LIMITS: dict[int, tuple[RiskConfig, BrakeLimits]] = {}
+
+
+def brake_limits(config: RiskConfig) -> BrakeLimits:
+    """Return the config's thresholds as Decimals (cached per config object)."""
+    cached = _LIMITS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    limits = BrakeLimits(
+        thresholds={
+            DrawdownTier.NORMAL: ZERO,
+            DrawdownTier.SIZE_HALF: to_decimal(config.size_half_drawdown),
+            DrawdownTier.REDUCING: to_decimal(config.reducing_drawdown),
+            DrawdownTier.HALTED: to_decimal(config.halt_drawdown),
+        },
+        hysteresis=to_decimal(config.recovery_hysteresis),
+        daily_loss_limit=to_decimal(config.daily_loss_limit),
+    )
+    if len(_LIMITS) >= 64:  # configs are few and long-lived; never let the cache grow
+        _LIMITS.clear()
+    _LIMITS[id(config)] = (config, limits)
+    return limits
+
+
 def tier_threshold(tier: DrawdownTier, config: RiskConfig) -> Decimal:
     """Return the drawdown at which a tier is entered (0 for NORMAL)."""
-    thresholds = {
-        DrawdownTier.NORMAL: 0.0,
-        DrawdownTier.SIZE_HALF: config.size_half_drawdown,
-        DrawdownTier.REDUCING: config.reducing_drawdown,
-        DrawdownTier.HALTED: config.halt_drawdown,
-    }
-    return to_decimal(thresholds[tier])
+    return brake_limits(config).thresholds[tier]
+
+
+_RISING_TIERS = (DrawdownTier.SIZE_HALF, DrawdownTier.REDUCING, DrawdownTier.HALTED)
 
 
 def next_tier(
@@ -74,10 +105,11 @@ def next_tier(
     """
     if previous is DrawdownTier.HALTED:
         return DrawdownTier.HALTED
-    hysteresis = to_decimal(config.recovery_hysteresis)
+    limits = brake_limits(config)
+    hysteresis = limits.hysteresis
     tier = DrawdownTier.NORMAL
-    for candidate in (DrawdownTier.SIZE_HALF, DrawdownTier.REDUCING, DrawdownTier.HALTED):
-        threshold = tier_threshold(candidate, config)
+    for candidate in _RISING_TIERS:
+        threshold = limits.thresholds[candidate]
         entered = current_drawdown >= threshold
         held = candidate <= previous and current_drawdown >= threshold - hysteresis
         if entered or held:
@@ -128,7 +160,7 @@ def update_on_equity(
         current = after
 
     loss = daily_loss(day_start_equity, equity)
-    limit = to_decimal(config.daily_loss_limit)
+    limit = brake_limits(config).daily_loss_limit
     if not daily_halt and day_start_equity > 0 and loss >= limit:
         daily_halt = True
         after = effective_state(tier, daily_halt)
@@ -144,7 +176,8 @@ def update_on_equity(
         changes.append(StateChange(now_ms, current, after, StateChangeCode.DAILY_LOSS_HALTED, text))
         current = after
 
-    new_state = RiskState(
+    # Consistent by construction from a checked state: built without re-checking (every bar).
+    new_state = derived_state(
         trading_state=current,
         size_multiplier=tier.multiplier,
         peak_equity=peak,
@@ -235,4 +268,6 @@ def _tier_change_reason(
 def _recent(times: tuple[int, ...], now_ms: int, config: RiskConfig) -> tuple[int, ...]:
     """Drop order times that have left the order-rate window ending at now_ms."""
     start = now_ms - config.order_rate_window_s * 1000
+    if not times or times[0] > start:  # sorted: nothing has left the window
+        return times
     return tuple(t for t in times if t > start)

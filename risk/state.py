@@ -167,6 +167,38 @@ class RiskState:
         return cls(**values)
 
 
+def derived_state(
+    *,
+    trading_state: TradingState,
+    size_multiplier: Decimal,
+    peak_equity: Decimal,
+    day_start_ms: int,
+    day_start_equity: Decimal,
+    daily_halt: bool,
+    drawdown_halt: bool,
+    recent_order_times_ms: tuple[int, ...],
+    updated_ms: int,
+) -> RiskState:
+    """Build a state the brake derived from a checked one, without re-running the check.
+
+    The brake folds equity into the state on every bar with rules that keep it consistent; the
+    check in `__post_init__` is for states that come from outside (the ledger, an operator,
+    tests). Same fields, same frozen object.
+    """
+    state = object.__new__(RiskState)
+    put = object.__setattr__
+    put(state, "trading_state", trading_state)
+    put(state, "size_multiplier", size_multiplier)
+    put(state, "peak_equity", peak_equity)
+    put(state, "day_start_ms", day_start_ms)
+    put(state, "day_start_equity", day_start_equity)
+    put(state, "daily_halt", daily_halt)
+    put(state, "drawdown_halt", drawdown_halt)
+    put(state, "recent_order_times_ms", recent_order_times_ms)
+    put(state, "updated_ms", updated_ms)
+    return state
+
+
 def _parse_decimal(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise TypeError(f"expected a decimal string, got {value!r}")

@@ -11,14 +11,19 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from wsgiref.simple_server import WSGIServer
+from typing import TYPE_CHECKING
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-from prometheus_client import Enum as EnumMetric
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from trader.errors import ConfigError
+
+# prometheus_client loads with the first TraderMetrics: `MetricsConfig` is part of every
+# config, and a replay or a tool never exports metrics.
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from prometheus_client import CollectorRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +99,9 @@ class TraderMetrics:
         registry: CollectorRegistry | None = None,
         risk_states: Iterable[str] = RISK_STATES,
     ) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client import Enum as EnumMetric
+
         self.registry = CollectorRegistry(auto_describe=True) if registry is None else registry
         r = self.registry
         self.loop_lag_seconds = Histogram(
@@ -217,6 +225,8 @@ def start_metrics_server(config: MetricsConfig, metrics: TraderMetrics) -> Metri
         raise ConfigError(
             f"metrics host {config.host!r} is not loopback; set metrics.allow_remote = true"
         )
+    from prometheus_client import start_http_server
+
     try:
         server, thread = start_http_server(config.port, addr=config.host, registry=metrics.registry)
     except OSError as e:

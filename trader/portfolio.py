@@ -67,10 +67,11 @@ class Portfolio:
 
     def exposure(self) -> Decimal:
         """Return Σ quantity × mark over all positions."""
-        return sum(
-            (p.quantity * self.marks.get(s, p.average_price) for s, p in self.positions.items()),
-            ZERO,
-        )
+        total = ZERO
+        marks = self.marks
+        for symbol, held in self.positions.items():
+            total += held.quantity * marks.get(symbol, held.average_price)
+        return total
 
     def equity(self) -> Decimal:
         """Return cash + Σ quantity × mark."""
@@ -78,13 +79,18 @@ class Portfolio:
 
     def position_records(self) -> tuple[PositionRecord, ...]:
         """Return every symbol's position for the ledger, sorted by symbol."""
+        if not self.positions:
+            return ()
+        marks = self.marks
         return tuple(
-            PositionRecord(
-                symbol=symbol,
-                quantity=held.quantity,
-                average_price=held.average_price,
-                realized_pnl=held.realized_pnl,
-                mark_price=self.marks.get(symbol, held.average_price),
-            )
-            for symbol, held in sorted(self.positions.items())
+            [
+                PositionRecord(
+                    symbol,
+                    held.quantity,
+                    held.average_price,
+                    held.realized_pnl,
+                    marks.get(symbol, held.average_price),
+                )
+                for symbol, held in sorted(self.positions.items())
+            ]
         )

@@ -12,17 +12,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from trader.ledger.backup import backup_sqlite
+# APScheduler and the backup (SQLAlchemy) load when a scheduler is built, not with the config:
+# `SchedulerConfig` is part of every config, replays and tools included.
+if TYPE_CHECKING:
+    from apscheduler.events import JobExecutionEvent
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.base import BaseTrigger
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +83,9 @@ class ScheduledJobs:
 
 def job_triggers(config: SchedulerConfig) -> dict[str, BaseTrigger]:
     """Return the trigger of each job id, all in UTC."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     backup: BaseTrigger
     if config.backup_interval_s is not None:
         backup = IntervalTrigger(seconds=config.backup_interval_s, timezone=UTC)
@@ -103,6 +106,9 @@ def build_scheduler(jobs: ScheduledJobs, config: SchedulerConfig) -> AsyncIOSche
     Jobs coalesce and never overlap themselves: a slow backup is not started twice. Call
     `.start()` from inside the running event loop and `.shutdown(wait=False)` on exit.
     """
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     scheduler = AsyncIOScheduler(
         timezone=UTC,
         job_defaults={
@@ -133,6 +139,7 @@ def build_scheduler(jobs: ScheduledJobs, config: SchedulerConfig) -> AsyncIOSche
 
 def make_backup_job(db_url: str, config: SchedulerConfig) -> AsyncJob:
     """Return the ledger_backup job: an online SQLite backup run off the event loop."""
+    from trader.ledger.backup import backup_sqlite
 
     async def ledger_backup() -> None:
         # sqlite3's backup blocks; a worker thread keeps the loop (and the watchdog) running.
@@ -151,6 +158,8 @@ def _with_job_context(name: str, func: AsyncJob) -> Callable[[], Awaitable[None]
 
 
 def _on_job_event(event: JobExecutionEvent) -> None:
+    from apscheduler.events import EVENT_JOB_MISSED
+
     if event.code == EVENT_JOB_MISSED:
         log.warning("job.missed", job=event.job_id, scheduled_at=_iso(event.scheduled_run_time))
         return

@@ -1,12 +1,45 @@
-"""HINANCE: a Binance-compatible paper-trading endpoint (default: the spot testnet) via ccxt."""
+"""HINANCE: a Binance-compatible paper-trading endpoint (default: the spot testnet) via ccxt.
 
-from adapters.hinance.build import build_hinance
-from adapters.hinance.config import HinanceConfig
-from adapters.hinance.credentials import HinanceCredentials, load_credentials
-from adapters.hinance.errors import HinanceVenueError, OrderRefusedError
-from adapters.hinance.feed import HinanceFeed
-from adapters.hinance.filters import SymbolFilters
-from adapters.hinance.venue import HinanceVenue
+The names below load on first use: `adapters.hinance.config` is validated for every config,
+and importing it must not pull ccxt and aiohttp (half a second) into runs that never trade here.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.hinance.build import build_hinance
+    from adapters.hinance.config import HinanceConfig
+    from adapters.hinance.credentials import HinanceCredentials, load_credentials
+    from adapters.hinance.errors import HinanceVenueError, OrderRefusedError
+    from adapters.hinance.feed import HinanceFeed
+    from adapters.hinance.filters import SymbolFilters
+    from adapters.hinance.venue import HinanceVenue
+
+_MODULE_OF: dict[str, str] = {
+    "HinanceConfig": "adapters.hinance.config",
+    "HinanceCredentials": "adapters.hinance.credentials",
+    "HinanceFeed": "adapters.hinance.feed",
+    "HinanceVenue": "adapters.hinance.venue",
+    "HinanceVenueError": "adapters.hinance.errors",
+    "OrderRefusedError": "adapters.hinance.errors",
+    "SymbolFilters": "adapters.hinance.filters",
+    "build_hinance": "adapters.hinance.build",
+    "load_credentials": "adapters.hinance.credentials",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public name's module on first access (PEP 562)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "HinanceConfig",

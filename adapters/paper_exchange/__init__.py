@@ -1,7 +1,36 @@
-"""A Binance-compatible spot exchange on loopback that trades the simulated venue."""
+"""A Binance-compatible spot exchange on loopback that trades the simulated venue.
 
-from adapters.paper_exchange.config import PaperExchangeConfig
-from adapters.paper_exchange.demo import DEMO_API_KEY, DEMO_API_SECRET
-from adapters.paper_exchange.server import PaperExchange, serve
+The names below load on first use, so the config and the demo key pair (which the CLI and the
+HINANCE credentials need) come without the aiohttp server.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.paper_exchange.config import PaperExchangeConfig
+    from adapters.paper_exchange.demo import DEMO_API_KEY, DEMO_API_SECRET
+    from adapters.paper_exchange.server import PaperExchange, serve
+
+_MODULE_OF: dict[str, str] = {
+    "DEMO_API_KEY": "adapters.paper_exchange.demo",
+    "DEMO_API_SECRET": "adapters.paper_exchange.demo",
+    "PaperExchange": "adapters.paper_exchange.server",
+    "PaperExchangeConfig": "adapters.paper_exchange.config",
+    "serve": "adapters.paper_exchange.server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public name's module on first access (PEP 562)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["DEMO_API_KEY", "DEMO_API_SECRET", "PaperExchange", "PaperExchangeConfig", "serve"]

@@ -10,6 +10,7 @@ from adapters.replay.symbols import symbol_from_path
 from trader.domain import Bar
 from trader.errors import DataError
 from trader.features.bars_csv import BarSeries, infer_interval_s, load_bars_csv
+from trader.gc_pause import paused_gc
 
 
 def load_csv_series(path: Path, symbol: str | None, interval_s: int | None) -> BarSeries:
@@ -54,8 +55,10 @@ class CsvFeed(FileFeed):
                 raise DataError(f"bar files have different intervals: {sorted(intervals)} s")
             interval_s = intervals.pop()
         self.series: tuple[BarSeries, ...] = tuple(series)
-        bars: list[Bar] = [bar for item in series for bar in item]
-        super().__init__(symbols, interval_s, group_bars(bars), source="csv")
+        with paused_gc():
+            bars: list[Bar] = [bar for item in series for bar in item]
+            events = group_bars(bars)
+        super().__init__(symbols, interval_s, events, source="csv")
 
     @classmethod
     def from_paths(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from itertools import pairwise
 
 import numpy as np
 import structlog
 
 from trader.domain import Bar, BarEvent
+from trader.gc_pause import paused_gc
 
 log = structlog.get_logger(__name__)
 
@@ -21,7 +23,18 @@ def group_bars(bars: Sequence[Bar]) -> list[BarEvent]:
     """
     if not bars:
         return []
-    close_ms = np.fromiter((bar.close_time_ms for bar in bars), dtype=np.int64, count=len(bars))
+    with paused_gc():  # the events are long-lived and acyclic: no collection while building
+        return _group_bars(bars)
+
+
+def _group_bars(bars: Sequence[Bar]) -> list[BarEvent]:
+    close_list = [bar.close_time_ms for bar in bars]
+    if len({bar.symbol for bar in bars}) == 1 and all(
+        earlier < later for earlier, later in pairwise(close_list)
+    ):
+        # One symbol in strictly increasing time (a recorded CSV): one bar per event, in order.
+        return [BarEvent(close, (bar,)) for close, bar in zip(close_list, bars, strict=True)]
+    close_ms = np.array(close_list, dtype=np.int64)
     names = sorted({bar.symbol for bar in bars})
     rank = {name: index for index, name in enumerate(names)}
     symbols = np.fromiter((rank[bar.symbol] for bar in bars), dtype=np.int64, count=len(bars))

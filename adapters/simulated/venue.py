@@ -390,6 +390,8 @@ class SimulatedVenue:
         return self.config.half_spread_bps / BPS + self.config.impact_coefficient * share.sqrt()
 
     def _match_bar(self, bar: Bar, spec: SymbolSpec) -> list[Fill]:
+        if not self._resting:
+            return []  # the common case: nothing waits, so nothing to convert or sort
         volume = to_decimal(bar.volume)
         available = round_down(self.config.participation_cap * volume, spec.step_size)
         queue = sorted(

@@ -45,6 +45,10 @@ from trader.ledger.store import LedgerStore
 BARS = 150
 SEED = 20260105
 KILL_POINTS = 10
+# After the 60 warm-up bars, one 300 s bar every 10 ms: an unpaced run of 150 bars takes only
+# a few hundred milliseconds, less than the kill harness's polling and delays need to land
+# inside it. The pacing changes no ledger row (the simulated run decides on bar time).
+PACED_SPEED = 300 / 0.010
 
 
 def write_config(
@@ -53,7 +57,7 @@ def write_config(
     """Write a finite, unpaced synthetic-market config; the ledger is in `directory` or `url`."""
     directory.mkdir(parents=True, exist_ok=True)
     table: dict[str, Any] = {
-        "market": {"bars": BARS, "speed": 0},
+        "market": {"bars": BARS, "speed": PACED_SPEED},
         "venue": VENUE,
         "risk": RISK,
         "ledger": {
@@ -121,7 +125,7 @@ def reference(
 def kill_points() -> list[tuple[int, float]]:
     """Return the seeded (events before the kill, extra delay) pairs; two land in start-up."""
     rng = random.Random(SEED)
-    points = [(0, rng.uniform(0.0, 0.6)) for _ in range(2)]
+    points = [(0, rng.uniform(0.0, 0.06)) for _ in range(2)]
     points += [(rng.randrange(1, BARS - 5), rng.uniform(0.0, 0.02)) for _ in range(KILL_POINTS - 2)]
     return points
 

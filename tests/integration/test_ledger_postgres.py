@@ -40,7 +40,7 @@ def test_tables_land_in_the_test_schema(pg_store, pg_url):
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
         ).scalar()
     assert schema is not None and schema.startswith("ledger_test_") and schema in pg_url
-    assert tables == 15  # 14 ledger tables + alembic_version
+    assert tables == 16  # 15 ledger tables (ensemble_state since 0002) + alembic_version
 
 
 def test_postgresql_and_sqlite_ledgers_have_the_same_digest(pg_store, tmp_path):

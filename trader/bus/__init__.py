@@ -1,22 +1,25 @@
 """The Redis signal bus: signals, orders, fills, risk events and heartbeats the engine publishes.
 
 The engine types against `Bus`; `create_bus` returns a `RedisBus` or, with no URL, a `NullBus`.
+`RedisBus` (and with it the redis client library) loads only when a bus is configured.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from trader.bus.channels import Channels, symbol_slug
 from trader.bus.config import BusConfig, redact_url
 from trader.bus.messages import SCHEMA
 from trader.bus.null import NullBus
-from trader.bus.publisher import RedisBus
 from trader.bus.stats import BusState, BusStats
 from trader.domain import Fill, Order, Signal
 from trader.ledger.records import RiskDecisionRecord, RiskEventRecord
+
+if TYPE_CHECKING:
+    from trader.bus.publisher import RedisBus
 
 
 @runtime_checkable
@@ -47,7 +50,19 @@ def create_bus(config: BusConfig, run_id: str, *, rng: random.Random | None = No
     """Return a RedisBus for the configured URL, or a NullBus when the bus is disabled."""
     if not config.enabled:
         return NullBus()
+    from trader.bus.publisher import RedisBus
+
     return RedisBus(config, run_id, rng=rng)
+
+
+def __getattr__(name: str) -> Any:
+    """Import `RedisBus` on first access (PEP 562): redis is only needed when a bus is on."""
+    if name == "RedisBus":
+        from trader.bus.publisher import RedisBus
+
+        globals()[name] = RedisBus
+        return RedisBus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -7,12 +7,8 @@ import structlog
 import typer
 from pydantic import ValidationError
 
-from adapters.paper_exchange import (
-    DEMO_API_KEY,
-    DEMO_API_SECRET,
-    PaperExchange,
-    PaperExchangeConfig,
-)
+from adapters.paper_exchange.config import PaperExchangeConfig
+from adapters.paper_exchange.demo import DEMO_API_KEY, DEMO_API_SECRET
 from trader.errors import ConfigError, TraderError
 from trader.logging_setup import configure_logging
 
@@ -100,6 +96,8 @@ def paper_exchange(
 
 
 async def _run(config: PaperExchangeConfig) -> None:
+    from adapters.paper_exchange.server import PaperExchange  # aiohttp: only when serving
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -10,11 +10,9 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 
 from trader.bus.backoff import Backoff
 from trader.bus.channels import Channels, symbol_slug
-from trader.bus.client import CONNECTION_ERRORS, build_client
 from trader.bus.config import BusConfig, redact_url, scrub
 from trader.bus.messages import decode
 from trader.errors import TraderError
@@ -118,6 +116,11 @@ async def tail(
 
     The first connection must succeed (else TraderError); later losses are retried with backoff.
     """
+    # redis loads here, not when the CLI starts: every other command runs without it.
+    from redis.exceptions import RedisError
+
+    from trader.bus.client import CONNECTION_ERRORS, build_client
+
     names = subscription_channels(prefix, symbol, include_all)
     backoff = Backoff(0.2, 5.0)
     printed = 0

@@ -9,6 +9,8 @@ ZERO = Decimal(0)
 
 def to_decimal(value: Decimal | int | str | float) -> Decimal:
     """Convert a market number to Decimal through its shortest text form (floats via repr)."""
+    if value.__class__ is float and value - value == 0.0:  # a finite float: the hot case
+        return Decimal(repr(value))
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):

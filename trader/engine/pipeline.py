@@ -29,6 +29,7 @@ from risk import (
     record_order,
     update_on_equity,
 )
+from trader import log_levels
 from trader.domain import (
     ZERO,
     Action,
@@ -65,11 +66,11 @@ PORTFOLIO_FEATURES = 5
 MIN_INFERENCE_ROWS = 16
 """Single-vector members always see at least this many rows (padded by repeating the last).
 
-A row's outputs differ in the last float bits with the batch size (the MLP members use numpy
-for a few rows and torch above that, and BLAS picks other kernels for one row than for many);
-from about eight rows on, torch's kernel and every row's result no longer depend on the batch
-size. Padding makes a live decision equal, bit for bit, to the same row inferred in a large
-batch by the fast replay (tests/replay compare the two paths' ledger digests).
+The numpy MLP members already evaluate every batch in blocks of exactly 16 rows, so a row's
+outputs do not depend on the batch size or its place in it (`trader.ensemble.mlp_member`); the
+padding keeps that guarantee for any other single-vector member: a live decision equals, bit
+for bit, the same row inferred in a large batch by the fast replay (tests/replay compare the
+two paths' ledger digests).
 """
 PADDED_KINDS = frozenset({"baseline_mlp", "cql"})
 
@@ -157,6 +158,14 @@ def pad_single_vector_members(ensemble: Any, min_rows: int = MIN_INFERENCE_ROWS)
             member.predict = PaddedPredict(member.predict, min_rows)
 
 
+def has_recurrent_members(ensemble: Any) -> bool:
+    """Return True when a member of the ensemble's chain carries state from bar to bar (PPO)."""
+    all_members = getattr(ensemble, "all_members", None)
+    if not callable(all_members):
+        return False
+    return any(getattr(member, "stateful", False) for member in all_members().values())
+
+
 @dataclass(slots=True)
 class EventWork:
     """What one event accumulates before it becomes an EventRecord."""
@@ -170,6 +179,9 @@ class EventWork:
     fills: list[Fill] = field(default_factory=list)
     risk_events: list[RiskEventRecord] = field(default_factory=list)
     closes: dict[str, Decimal] = field(default_factory=dict)  # each bar's close, converted once
+    # (fills so far, exposure, equity) when the brake saw the account: the record reuses them
+    # unless a fill came after (only fills move cash, positions and, before the marks, prices)
+    marked: tuple[int, Decimal, Decimal] | None = None
 
 
 class Pipeline:
@@ -200,6 +212,7 @@ class Pipeline:
         self.clock = clock
         self.initial_cash = initial_cash
         pad_single_vector_members(ensemble)
+        self.recurrent = has_recurrent_members(ensemble)
         self.orders = OrderTracker()
         self.last_bar_open_ms: dict[str, int] = {}
         self.window_clean: dict[str, bool] = {}
@@ -303,9 +316,10 @@ class Pipeline:
             self.portfolio.mark(bar.symbol, close)
 
     def _update_risk_state(self, now_ms: int, work: EventWork) -> None:
-        state, changes = update_on_equity(
-            self.risk_state, self.portfolio.equity(), now_ms, self.risk_config
-        )
+        exposure = self.portfolio.exposure()
+        equity = self.portfolio.cash + exposure
+        work.marked = (len(work.fills), exposure, equity)
+        state, changes = update_on_equity(self.risk_state, equity, now_ms, self.risk_config)
         self.risk_state = state
         for change in changes:
             log.warning(
@@ -376,15 +390,17 @@ class Pipeline:
     async def _trade(
         self, signals: list[Signal], ready: Ready, now_ms: int, work: EventWork
     ) -> None:
+        log_signals = log_levels.enabled(log_levels.INFO)
         for signal, (_symbol, bar, _vector) in zip(signals, ready, strict=True):
             work.signals.append(signal)
-            log.info(
-                "signal.emitted",
-                signal_id=signal.signal_id,
-                symbol=signal.symbol,
-                action=signal.action.value,
-                confidence=round(signal.confidence, 4),
-            )
+            if log_signals:
+                log.info(
+                    "signal.emitted",
+                    signal_id=signal.signal_id,
+                    symbol=signal.symbol,
+                    action=signal.action.value,
+                    confidence=round(signal.confidence, 4),
+                )
             if signal.action is Action.HOLD:
                 continue  # sizing turns a HOLD into no order; skip its Decimal work
             intent = size_intent(
@@ -480,7 +496,11 @@ class Pipeline:
     def _record(
         self, event: BarEvent, now_ms: int, work: EventWork, *, with_risk_state: bool = True
     ) -> EventRecord:
-        equity = self.portfolio.equity()
+        if work.marked is not None and work.marked[0] == len(work.fills):
+            _fills, exposure, equity = work.marked
+        else:
+            exposure = self.portfolio.exposure()
+            equity = self.portfolio.cash + exposure
         peak = max(self.risk_state.peak_equity, equity)
         drawdown = ZERO if peak <= 0 else (peak - equity) / peak
         return EventRecord(
@@ -500,9 +520,12 @@ class Pipeline:
                 equity=equity,
                 peak_equity=peak,
                 drawdown=drawdown.quantize(Decimal("0.00000001")),
-                exposure=self.portfolio.exposure(),
+                exposure=exposure,
                 fees_paid=self.portfolio.fees_paid,
             ),
             risk_state=self.risk_state.to_dict() if with_risk_state else {},
             risk_events=tuple(work.risk_events),
+            ensemble_state=(
+                self.ensemble.state_dict() if with_risk_state and self.recurrent else {}
+            ),
         )

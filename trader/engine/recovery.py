@@ -216,8 +216,9 @@ async def restore_run(
 
     The portfolio, risk state and feature windows are already rebuilt; this adds the marks of
     symbols without a position, the first closes, the clean-window flags, the last bar times,
-    the ensemble's history of decided bars, the open-order tracker, and the venue's account
-    and resting orders (through its `restore`).
+    the ensemble's history of decided bars and its recurrent state (PPO-LSTM's (h, c) per
+    symbol, as stored with the last committed event), the open-order tracker, and the venue's
+    account and resting orders (through its `restore`).
     """
     run_id = resume.run.run_id
     marks = latest_closes(resume)
@@ -230,6 +231,8 @@ async def restore_run(
         if stream is not None:
             pipeline.window_clean[symbol] = stream.window_clean
     warm_ensemble_history(ledger, resume, pipeline)
+    if resume.ensemble_state:
+        pipeline.ensemble.load_state_dict(resume.ensemble_state)
     resumed = load_resumed_orders(ledger, run_id, resume.open_orders, pipeline.features.interval_s)
     for item in resumed:
         pipeline.orders.add(item.order, item.filled_quantity)

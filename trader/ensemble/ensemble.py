@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
-import torch
 
 from trader.domain import Action, Signal
 from trader.domain.ids import signal_id
+from trader.ensemble.blas_threads import limit_blas_threads
 from trader.ensemble.config import EnsembleConfig, ProfileConfig
 from trader.ensemble.evaluation import ChainEvaluator, ProfileMember
 from trader.ensemble.factory import MemberFactory, default_member_factory
 from trader.ensemble.history import HistoryBook, Recorded
 from trader.ensemble.members import FEATURE_WIDTH, Member, MemberBatch
 from trader.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import torch
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +43,9 @@ __all__ = [
 
 
 def select_device(requested: str) -> torch.device:
-    """Return CUDA when asked for or available under "auto", else the CPU."""
+    """Return CUDA when asked for or available under "auto", else the CPU (imports torch)."""
+    import torch
+
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if requested.startswith("cuda") and not torch.cuda.is_available():
@@ -94,7 +99,7 @@ class Ensemble:
         profile_name: str,
         profiles: Mapping[str, Sequence[ProfileMember]],
         config: EnsembleConfig,
-        device: torch.device,
+        device: torch.device | None = None,
     ) -> None:
         _profile(config, profile_name)
         chain = config.fallback_chain(profile_name)
@@ -133,13 +138,18 @@ class Ensemble:
         search_roots: Sequence[Path] = (),
         factory: MemberFactory = default_member_factory,
     ) -> Ensemble:
-        """Load every member of a profile and of its fallbacks from their checkpoints."""
-        from trader.models import load
+        """Load every member of a profile and of its fallbacks from their checkpoints.
+
+        BaselineMLP and CQL checkpoints load as numpy arrays; torch is imported, its thread
+        count set and the device chosen only when a member needs it (`device` stays None
+        otherwise). `torch_threads` also bounds numpy's BLAS threads (see `mlp_member`).
+        """
+        from trader.models.arrays import LoadedArrays, load_for_inference
 
         _profile(config, profile_name)
         if config.torch_threads > 0:
-            torch.set_num_threads(config.torch_threads)
-        device = select_device(config.device)
+            limit_blas_threads(config.torch_threads)
+        device: torch.device | None = None
         built: dict[tuple[str, str], Member] = {}
         profiles: dict[str, list[ProfileMember]] = {}
         for name in config.fallback_chain(profile_name):
@@ -149,7 +159,9 @@ class Ensemble:
                 key = (member_config.name, str(path.resolve()))
                 member = built.get(key)
                 if member is None:
-                    loaded = load(path)
+                    loaded = load_for_inference(path)
+                    if device is None and not isinstance(loaded, LoadedArrays):
+                        device = _torch_device(config)
                     member = built[key] = factory(member_config.name, loaded, device, config)
                     log.info(
                         "model.loaded",
@@ -158,7 +170,7 @@ class Ensemble:
                         kind=str(loaded.kind),
                         path=str(path),
                         sha256=loaded.sha256,
-                        device=str(device),
+                        device="numpy" if isinstance(loaded, LoadedArrays) else str(device),
                     )
                 profiles[name].append(
                     ProfileMember(member, member_config.weight, member_config.latency_budget_ms)
@@ -297,6 +309,15 @@ class Ensemble:
                 continue
             member.load_state_dict(dict(member_state))
             log.info("ensemble_state.restored", member=name)
+
+
+def _torch_device(config: EnsembleConfig) -> torch.device:
+    """Set torch's thread count and return the configured device (imports torch)."""
+    import torch
+
+    if config.torch_threads > 0:
+        torch.set_num_threads(config.torch_threads)
+    return select_device(config.device)
 
 
 def _profile(config: EnsembleConfig, name: str) -> ProfileConfig:

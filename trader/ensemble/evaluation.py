@@ -23,12 +23,15 @@ import numpy as np
 import structlog
 
 from trader.domain import MemberOutput
-from trader.ensemble.combine import Combined, combine
+from trader.domain.bulk import frozen_instances
+from trader.ensemble.combine import CombinedRows, combine_rows, rounded_rows
 from trader.ensemble.members import Member, MemberBatch
 
 log = structlog.get_logger(__name__)
 
 NO_OUTPUT = (0.0, 0.0, 0.0)
+NO_MEMBERS_NOTE = "NO_MEMBERS: every member left out"
+ABSTAINED_NOTE = "ABSTAINED: members disagree"
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,19 @@ class MemberRun:
 
 @dataclass
 class Outcome:
-    """The decision of every row, the member views and the notes of the chain."""
+    """The decision of every row, the member views and the notes of the chain.
 
-    decisions: list[Combined]
-    members: list[list[MemberOutput]]
-    notes: list[list[str]]
+    Rows that read the same share one notes tuple (a batch of thousands holds a few).
+    """
+
+    decisions: CombinedRows
+    members: list[tuple[MemberOutput, ...]]
+    notes: list[tuple[str, ...]]
     profile: str
     missed: list[str] = field(default_factory=list)
 
 
-def _rounded(values: np.ndarray) -> tuple[float, float, float]:
-    return (round(float(values[0]), 9), round(float(values[1]), 9), round(float(values[2]), 9))
+_View = tuple[ProfileMember, MemberRun, np.ndarray, list[str]]
 
 
 def budget_reason(latency_ms: float, budget_ms: float) -> str:
@@ -103,7 +108,7 @@ class ChainEvaluator:
                 if entry.member.stateful:
                     run(entry)
         rows = len(batch)
-        views: dict[int, tuple[ProfileMember, MemberRun, np.ndarray, list[str]]] = {}
+        views: dict[int, _View] = {}
         notes: list[str] = []
         missed_names: list[str] = []
         for depth, profile in enumerate(self.chain):
@@ -163,7 +168,7 @@ class ChainEvaluator:
         entries: Sequence[ProfileMember],
         runs: Sequence[MemberRun],
         missed: Sequence[bool],
-        views: dict[int, tuple[ProfileMember, MemberRun, np.ndarray, list[str]]],
+        views: dict[int, _View],
         notes: list[str],
         missed_names: list[str],
         history_lengths: np.ndarray,
@@ -172,48 +177,58 @@ class ChainEvaluator:
         included = np.stack(
             [result.ready & (not late) for result, late in zip(runs, missed, strict=True)]
         )
-        decisions = combine(
+        decisions = combine_rows(
             np.stack([result.probabilities for result in runs]),
             np.array([entry.weight for entry in entries]),
             self.abstain_opposing_weight,
             included,
         )
         for index, (entry, result, late) in enumerate(zip(entries, runs, missed, strict=True)):
-            reasons = []
-            for row in range(rows):
-                if late:
-                    reasons.append(budget_reason(result.latency_ms, entry.latency_budget_ms))
-                elif not result.ready[row]:
+            if late:
+                reasons = [budget_reason(result.latency_ms, entry.latency_budget_ms)] * rows
+            else:
+                reasons = [""] * rows
+                if not result.ready.all():
                     needed = entry.member.min_history
-                    reasons.append(
-                        f"WARMING_UP: history={int(history_lengths[row])}, needed={needed}"
-                    )
-                else:
-                    reasons.append("")
+                    for row in np.flatnonzero(~result.ready).tolist():
+                        history = int(history_lengths[row])
+                        reasons[row] = f"WARMING_UP: history={history}, needed={needed}"
             # A member shared with a profile that fell back is reported once, as used here.
             views[id(entry.member)] = (entry, result, included[index], reasons)
-        members = [
-            [
-                MemberOutput(
-                    name=entry.name,
-                    weight=entry.weight,
-                    probabilities=(
-                        _rounded(result.probabilities[row]) if result.ready[row] else NO_OUTPUT
-                    ),
-                    latency_ms=result.latency_ms,
-                    included=bool(used[row]),
-                    reason=reasons[row],
-                )
-                for entry, result, used, reasons in views.values()
-            ]
-            for row in range(rows)
-        ]
-        row_notes = []
-        for row, decision in enumerate(decisions):
-            row_note = list(notes)
-            if not included[:, row].any():
-                row_note.append("NO_MEMBERS: every member left out")
-            elif decision.abstained:
-                row_note.append("ABSTAINED: members disagree")
-            row_notes.append(row_note)
+        columns = [_member_outputs(*view) for view in views.values()]
+        members = list(zip(*columns, strict=True)) if columns else [()] * rows
+        shared = tuple(notes)
+        row_notes = [shared] * rows
+        if True in decisions.abstained:
+            anyone = included.any(axis=0)
+            nobody, disagree = (*shared, NO_MEMBERS_NOTE), (*shared, ABSTAINED_NOTE)
+            for row in np.flatnonzero(decisions.abstained).tolist():
+                row_notes[row] = disagree if anyone[row] else nobody
         return Outcome(decisions, members, row_notes, profile, missed_names)
+
+
+def _member_outputs(
+    entry: ProfileMember, result: MemberRun, used: np.ndarray, reasons: list[str]
+) -> list[MemberOutput]:
+    """Return one member's view for every row, built column-wise."""
+    rows = len(reasons)
+    probabilities: list[tuple[float, float, float]]
+    if result.ready.all():
+        probabilities = rounded_rows(result.probabilities)
+    elif result.ready.any():
+        probabilities = rounded_rows(result.probabilities)
+        for row in np.flatnonzero(~result.ready).tolist():
+            probabilities[row] = NO_OUTPUT
+    else:
+        probabilities = [NO_OUTPUT] * rows
+    return frozen_instances(
+        MemberOutput,
+        {
+            "name": [entry.name] * rows,
+            "weight": [entry.weight] * rows,
+            "probabilities": probabilities,
+            "latency_ms": [result.latency_ms] * rows,
+            "included": used.tolist(),
+            "reason": reasons,
+        },
+    )

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 
 from trader.ensemble.combine import softmax
 from trader.errors import CheckpointError, DataError
+
+if TYPE_CHECKING:
+    import torch
 
 PORTFOLIO_SLOTS = 5
 FEATURE_WIDTH = 60
@@ -195,6 +197,8 @@ class TorchMember(MemberBase):
 
     def predict(self, batch: MemberBatch) -> np.ndarray:
         """Return (B, 3) probabilities from the torch module."""
+        import torch
+
         inputs = self.normalize(batch.features)
         if self.kind == "cql":
             # CQL was trained (by the user and by us) with its 5 portfolio slots at zero.

@@ -1,22 +1,41 @@
-"""The fast path for the small MLPs (BaselineMLP, CQL): BatchNorm folded, Q-nets fused.
+"""The small MLPs (BaselineMLP, CQL) in numpy: BatchNorm folded, Q-nets stacked, no torch.
 
-At one symbol a torch call costs more in dispatch than these networks cost in arithmetic, so
-the weights are compiled once into float32 arrays: BatchNorm (eval statistics) folded into the
-Linear before it (in float64), CQL's two Q-networks stacked on a leading axis so each layer is
-one batched matmul. Small batches run in numpy (about 1 µs per op); larger ones in torch, whose
-thread count the config sets (numpy's OpenBLAS would spin up its own threads and stall on a
-busy machine). Both match the torch module to float32 rounding.
+The weights are compiled once into float32 arrays: BatchNorm (eval statistics) folded into the
+Linear before it (in float64), LayerNorm's mean subtraction folded into the Linear before it,
+CQL's two Q-networks stacked on a leading axis so each layer is one batched matmul. They come
+from a numpy checkpoint (`trader.models.arrays`, the shipped `.safetensors` files: torch is
+never imported) or from a torch module (legacy `.pt` files, tests); both give the same layers.
+
+Every row's result is independent of the batch size and of the row's place in the batch, so
+a live decision (one symbol, padded to 16 rows by the engine) equals, bit for bit, the same row
+in the replay's 8,192-row batches. OpenBLAS does not give that by itself: which kernel path
+computes a row of `X @ W`, and so the order its float32 sums are taken in, depends on the row
+count and on the row's position (measured on OpenBLAS 0.3.31, Haswell kernels: rows in the
+first and second half of each 12-row panel, the 8/4-row and the 1–3-row remainders all round
+differently; with 2 threads the split moves with the row count too). So the rows are always
+evaluated in blocks of exactly `BLOCK_ROWS` = 16, transposed: each layer is one GEMM per block,
+Wᵀ (out × in) @ Xᵀ (in × 16), where the 16 rows are OpenBLAS's M dimension, one full 16-wide
+tile of its SGEMM micro-kernel (two 8-float AVX2 vectors): every row is a SIMD lane running
+the same FMA sequence, whatever its position, and every block is the same call whatever the
+batch. A short batch is padded with zero rows. LayerNorm statistics are a (1 × width) @
+(width × 16) product per block, equally lane-wise. tests/unit/ensemble/test_mlp_member.py and
+test_mlp_rows_eth.py check it (all 51,802 rows of the ETH file: live 16-row call = batch row,
+with 1 and with 2 BLAS threads).
+
+numpy's BLAS threads: a 16-row block is above OpenBLAS's threading threshold, and two threads
+on a busy 2-core machine spin more than they compute (CQL over 51,852 rows: 3.4 s CPU with 2
+threads against 0.38 s with one), so `Ensemble.from_config` limits them (`blas_threads`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from trader.ensemble.members import (
     FEATURE_WIDTH,
@@ -26,57 +45,126 @@ from trader.ensemble.members import (
 )
 from trader.errors import CheckpointError
 
-NUMPY_MAX_ROWS = 8
+BLOCK_ROWS = 16
+SPLIT_MIN_ROWS = 4096
+SPLIT_PARTS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One step of a stacked MLP: N networks side by side on the leading axis."""
+    """One step of a stacked MLP: N networks side by side on the leading axis.
+
+    Compiled (float64): linear weight (N, in, out), bias (N, 1, out); norms (N, 1, width).
+    Evaluated (float32, `as_float32`): linear weight (N, 1, out, in), bias (N, 1, out, 1);
+    norms (N, 1, width, 1) and `average` (1, width) of 1/width.
+    """
 
     op: str  # "linear", "layernorm", "centered_norm" (input already centred) or "relu"
-    weight: np.ndarray | None = None  # linear (N, in, out); layernorm (N, 1, width)
-    bias: np.ndarray | None = None  # (N, 1, out)
+    weight: np.ndarray | None = None
+    bias: np.ndarray | None = None
     eps: float = 0.0
-    average: np.ndarray | None = None  # layernorm: (width, 1) of 1/width; a matmul is the
-    # fastest mean numpy has for one short row (ufunc reductions cost ~9 µs each)
+    average: np.ndarray | None = None
 
 
-def _sequential_layers(modules: Sequence[nn.Module]) -> list[Layer]:
-    """Translate Linear/BatchNorm1d/LayerNorm/ReLU/Dropout into layers, folding BatchNorm."""
-    layers: list[Layer] = []
+# A network as plain float64 parts, whichever library held it:
+# ("linear", weight (out, in), bias), ("batchnorm", gamma, beta, mean, variance, eps),
+# ("layernorm", weight, bias, eps), ("relu",).
+Part = tuple[Any, ...]
+
+
+def _float64(value: Any) -> np.ndarray:
+    # float32 first: the checked weights are float32, as the torch module holds them.
+    return np.asarray(value, dtype=np.float32).astype(np.float64)
+
+
+def module_parts(modules: Sequence[Any]) -> list[Part]:
+    """Read Linear/BatchNorm1d/LayerNorm/ReLU/Dropout modules into parts (imports torch)."""
+    from torch import nn
+
+    def array(tensor: Any) -> np.ndarray:
+        return tensor.detach().double().numpy()
+
+    parts: list[Part] = []
     for module in modules:
         if isinstance(module, nn.Linear):
-            weight = module.weight.detach().double().numpy().T
-            bias = module.bias.detach().double().numpy()
-            layers.append(Layer("linear", weight[None].copy(), bias[None, None].copy()))
+            parts.append(("linear", array(module.weight), array(module.bias)))
         elif isinstance(module, nn.BatchNorm1d):
-            if not layers or layers[-1].op != "linear" or module.running_var is None:
+            if module.running_var is None or module.running_mean is None:
                 raise CheckpointError("BatchNorm1d must follow a Linear and hold running stats")
-            assert module.running_mean is not None  # set together with running_var
-            previous = layers.pop()
-            assert previous.weight is not None and previous.bias is not None
-            gamma = module.weight.detach().double().numpy()
-            beta = module.bias.detach().double().numpy()
-            mean = module.running_mean.detach().double().numpy()
-            variance = module.running_var.detach().double().numpy()
-            scale = gamma / np.sqrt(variance + module.eps)
-            layers.append(
-                Layer(
-                    "linear",
-                    previous.weight * scale,
-                    (previous.bias - mean) * scale + beta,
+            parts.append(
+                (
+                    "batchnorm",
+                    array(module.weight),
+                    array(module.bias),
+                    array(module.running_mean),
+                    array(module.running_var),
+                    module.eps,
                 )
             )
         elif isinstance(module, nn.LayerNorm):
-            weight = module.weight.detach().double().numpy()
-            bias = module.bias.detach().double().numpy()
-            layers.append(
-                Layer("layernorm", weight[None, None].copy(), bias[None, None].copy(), module.eps)
-            )
+            parts.append(("layernorm", array(module.weight), array(module.bias), module.eps))
         elif isinstance(module, nn.ReLU):
-            layers.append(Layer("relu"))
+            parts.append(("relu",))
         elif not isinstance(module, nn.Dropout):  # dropout is the identity in eval
             raise CheckpointError(f"fast MLP path cannot run a {type(module).__name__} layer")
+    return parts
+
+
+def array_parts(layout: Sequence[Any], arrays: Mapping[str, np.ndarray]) -> list[Part]:
+    """Read a network's `LayerSpec` layout (`trader.models.mlp_layout`) from checked arrays."""
+    parts: list[Part] = []
+    for spec in layout:
+        prefix = spec.prefix
+        if spec.op == "linear":
+            parts.append(
+                ("linear", _float64(arrays[f"{prefix}.weight"]), _float64(arrays[f"{prefix}.bias"]))
+            )
+        elif spec.op == "batchnorm":
+            parts.append(
+                (
+                    "batchnorm",
+                    *(_float64(arrays[f"{prefix}.{name}"]) for name in _BATCHNORM_TENSORS),
+                    spec.eps,
+                )
+            )
+        elif spec.op == "layernorm":
+            weight, bias = (_float64(arrays[f"{prefix}.{name}"]) for name in ("weight", "bias"))
+            parts.append(("layernorm", weight, bias, spec.eps))
+        elif spec.op == "relu":
+            parts.append(("relu",))
+        else:
+            raise CheckpointError(f"fast MLP path cannot run a {spec.op} layer")
+    return parts
+
+
+_BATCHNORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
+
+
+def fold_parts(parts: Sequence[Part]) -> list[Layer]:
+    """Return the float64 layers of one network, each BatchNorm folded into its Linear."""
+    layers: list[Layer] = []
+    for part in parts:
+        op = part[0]
+        if op == "linear":
+            _op, weight, bias = part
+            layers.append(Layer("linear", weight.T[None].copy(), bias[None, None].copy()))
+        elif op == "batchnorm":
+            _op, gamma, beta, mean, variance, eps = part
+            if not layers or layers[-1].op != "linear":
+                raise CheckpointError("BatchNorm1d must follow a Linear and hold running stats")
+            previous = layers.pop()
+            assert previous.weight is not None and previous.bias is not None
+            scale = gamma / np.sqrt(variance + eps)
+            layers.append(
+                Layer("linear", previous.weight * scale, (previous.bias - mean) * scale + beta)
+            )
+        elif op == "layernorm":
+            _op, weight, bias, eps = part
+            layers.append(
+                Layer("layernorm", weight[None, None].copy(), bias[None, None].copy(), eps)
+            )
+        else:
+            layers.append(Layer("relu"))
     return layers
 
 
@@ -100,20 +188,30 @@ def _stack(networks: Sequence[list[Layer]]) -> list[Layer]:
     return stacked
 
 
-def compile_mlp(module: nn.Module) -> list[Layer]:
-    """Return the stacked numpy layers of a BaselineMLP (1 network) or a CQLPolicy (2)."""
+def compile_parts(networks: Sequence[Sequence[Part]]) -> list[Layer]:
+    """Return the stacked float64 layers of one network (BaselineMLP) or two (CQL's Q-nets)."""
+    return _stack([fold_parts(parts) for parts in networks])
+
+
+def compile_mlp(module: Any) -> list[Layer]:
+    """Return the stacked layers of a BaselineMLP (1 network) or a CQLPolicy (2) module."""
     if hasattr(module, "q1") and hasattr(module, "q2"):
-        return _stack([_sequential_layers(list(net.network)) for net in (module.q1, module.q2)])
+        return compile_parts([module_parts(list(net.network)) for net in (module.q1, module.q2)])
     if hasattr(module, "features") and hasattr(module, "classifier"):
-        return _sequential_layers([*module.features, module.classifier])
+        return compile_parts([module_parts([*module.features, module.classifier])])
     raise CheckpointError(f"fast MLP path does not know a {type(module).__name__}")
+
+
+def compile_arrays(loaded: Any) -> list[Layer]:
+    """Return the stacked layers of a `trader.models.arrays.LoadedArrays` checkpoint."""
+    return compile_parts([array_parts(layout, loaded.arrays) for layout in loaded.networks])
 
 
 def center_before_norms(layers: Sequence[Layer]) -> list[Layer]:
     """Fold LayerNorm's mean subtraction into the Linear before it.
 
     x − mean(x) is linear in x, so W ← W − row-mean(W), b ← b − mean(b) makes the Linear's
-    output already centred: the LayerNorm keeps only the variance scaling (marked eps < 0).
+    output already centred: the LayerNorm keeps only the variance scaling.
     """
     folded = list(layers)
     for index in range(1, len(folded)):
@@ -128,79 +226,74 @@ def center_before_norms(layers: Sequence[Layer]) -> list[Layer]:
     return folded
 
 
+def _columns(values: np.ndarray) -> np.ndarray:
+    """(N, 1, width) → float32 (N, 1, width, 1): one value per feature row of a block."""
+    return np.ascontiguousarray(values.transpose(0, 2, 1)[:, None], dtype=np.float32)
+
+
 def as_float32(layers: Sequence[Layer]) -> list[Layer]:
-    """Return the layers with float32 C-contiguous weights (what inference runs on)."""
+    """Return the layers in the evaluated layout: float32, transposed for (in × 16) blocks."""
     converted = []
     for layer in layers:
-        average = None
-        if layer.op in ("layernorm", "centered_norm") and layer.weight is not None:
-            width = layer.weight.shape[-1]
-            average = np.full((width, 1), 1.0 / width, dtype=np.float32)
+        if layer.op == "relu":
+            converted.append(layer)
+            continue
+        assert layer.weight is not None and layer.bias is not None
+        if layer.op == "linear":
+            weight = np.ascontiguousarray(layer.weight.transpose(0, 2, 1)[:, None], np.float32)
+            converted.append(Layer("linear", weight, _columns(layer.bias)))
+            continue
+        width = layer.weight.shape[-1]
+        average = np.full((1, width), 1.0 / width, dtype=np.float32)
         converted.append(
-            Layer(
-                layer.op,
-                None if layer.weight is None else np.ascontiguousarray(layer.weight, np.float32),
-                None if layer.bias is None else np.ascontiguousarray(layer.bias, np.float32),
-                layer.eps,
-                average,
-            )
+            Layer(layer.op, _columns(layer.weight), _columns(layer.bias), layer.eps, average)
         )
     return converted
 
 
 def run_mlp(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
-    """Evaluate stacked layers on (B, in) inputs in numpy; return (N, B, out)."""
-    # In place after the first matmul: x is then always a fresh array this function owns.
-    x = np.asarray(inputs, dtype=np.float32)[None]
-    if layers and layers[0].op != "linear":
-        x = x.copy()
+    """Evaluate stacked float32 layers on (B, in) inputs, 16 rows a block; return (N, B, out).
+
+    A batch of `SPLIT_MIN_ROWS` rows or more (a replay's) is cut at block boundaries into one
+    part per core, evaluated in threads (numpy runs the GEMMs without the GIL): every block is
+    still the same call, so the rows are the same bits.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    parts = min(SPLIT_PARTS, len(inputs) // SPLIT_MIN_ROWS + 1)
+    if parts < 2:
+        return _run_blocks(layers, inputs)
+    step = -(-len(inputs) // parts)
+    step = -(-step // BLOCK_ROWS) * BLOCK_ROWS
+    chunks = [inputs[start : start + step] for start in range(0, len(inputs), step)]
+    with ThreadPoolExecutor(len(chunks), thread_name_prefix="mlp") as pool:
+        results = list(pool.map(lambda chunk: _run_blocks(layers, chunk), chunks))
+    return np.concatenate(results, axis=1)
+
+
+def _run_blocks(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
+    inputs = np.asarray(inputs, dtype=np.float32)
+    rows, width = inputs.shape
+    blocks = -(-rows // BLOCK_ROWS)
+    padded = np.zeros((blocks * BLOCK_ROWS, width), dtype=np.float32)  # zero rows fill the end
+    padded[:rows] = inputs
+    # (1, blocks, in, 16): each block's rows as columns.
+    x = np.ascontiguousarray(padded.reshape(blocks, BLOCK_ROWS, width).transpose(0, 2, 1))[None]
     for layer in layers:
         if layer.op == "linear":
-            x = np.matmul(x, layer.weight)
+            x = np.matmul(layer.weight, x)  # (N, 1, out, in) @ (·, blocks, in, 16)
             x += layer.bias
         elif layer.op == "relu":
             np.maximum(x, 0.0, out=x)
         else:
             if layer.op == "layernorm":
-                x -= x @ layer.average
-            variance = (x * x) @ layer.average
+                x -= layer.average @ x
+            variance = layer.average @ (x * x)
             variance += layer.eps
             x /= np.sqrt(variance, out=variance)
             x *= layer.weight
             x += layer.bias
-    return x
-
-
-def run_mlp_torch(layers: Sequence[TorchLayer], inputs: np.ndarray) -> np.ndarray:
-    """Evaluate the same layers in torch (for larger batches); return (N, B, out)."""
-    with torch.inference_mode():
-        x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))[None]
-        for op, weight, bias, eps in layers:
-            if op == "linear":
-                x = torch.baddbmm(bias, x.expand(weight.shape[0], -1, -1), weight)
-            elif op == "relu":
-                x = torch.relu_(x)
-            else:
-                centered = x if op == "centered_norm" else x - x.mean(dim=-1, keepdim=True)
-                variance = (centered * centered).mean(dim=-1, keepdim=True)
-                x = centered / torch.sqrt(variance + eps) * weight + bias
-        return x.numpy()
-
-
-TorchLayer = tuple[str, torch.Tensor | None, torch.Tensor | None, float]
-
-
-def torch_layers(layers: Sequence[Layer]) -> list[TorchLayer]:
-    """Return tensors sharing the float32 layers' memory."""
-    return [
-        (
-            layer.op,
-            None if layer.weight is None else torch.from_numpy(layer.weight),
-            None if layer.bias is None else torch.from_numpy(layer.bias),
-            layer.eps,
-        )
-        for layer in layers
-    ]
+    networks, _blocks, outputs, _rows = x.shape
+    return x.transpose(0, 1, 3, 2).reshape(networks, blocks * BLOCK_ROWS, outputs)[:, :rows]
 
 
 class MlpMember(MemberBase):
@@ -210,7 +303,10 @@ class MlpMember(MemberBase):
         if loaded.kind not in ("baseline_mlp", "cql"):
             raise CheckpointError(f"member {name!r}: kind {loaded.kind!r} is not an MLP")
         super().__init__(name, loaded)
-        layers = compile_mlp(loaded.module)
+        if getattr(loaded, "arrays", None) is not None:
+            layers = compile_arrays(loaded)
+        else:
+            layers = compile_mlp(loaded.module)
         if self.kind == "cql":
             # CQL was trained (by the user and by us) with its 5 portfolio slots at zero: their
             # weights multiply zeros, so the first layer keeps only the 60 feature rows.
@@ -218,17 +314,12 @@ class MlpMember(MemberBase):
             assert first.weight is not None
             layers[0] = Layer(first.op, first.weight[:, :FEATURE_WIDTH], first.bias)
         self.layers = as_float32(center_before_norms(layers))
-        self._torch_layers = torch_layers(self.layers)
         self._temperature = cql_temperature if self.kind == "cql" else 1.0
 
     def outputs(self, batch: MemberBatch) -> np.ndarray:
         """Return the raw (B, 3) outputs: logits, or min(Q1, Q2) for CQL."""
         check_features(batch, self.name)
-        inputs = self.normalize(batch.features)
-        if len(inputs) <= NUMPY_MAX_ROWS:
-            stacked = run_mlp(self.layers, inputs)
-        else:
-            stacked = run_mlp_torch(self._torch_layers, inputs)
+        stacked = run_mlp(self.layers, self.normalize(batch.features))
         return stacked[0] if len(stacked) == 1 else np.minimum(stacked[0], stacked[1])
 
     def predict(self, batch: MemberBatch) -> np.ndarray:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from trader.domain import Bar
+from trader.domain.bulk import frozen_instances
 from trader.errors import DataError
 
 REQUIRED_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -72,17 +73,7 @@ class BarSeries:
         return len(self.open_time_ms)
 
     def __iter__(self) -> Iterator[Bar]:
-        columns = zip(
-            self.open_time_ms.tolist(),
-            self.open.tolist(),
-            self.high.tolist(),
-            self.low.tolist(),
-            self.close.tolist(),
-            self.volume.tolist(),
-            strict=True,
-        )
-        for t, o, h, lo, c, v in columns:
-            yield Bar(self.symbol, self.interval_s, t, o, h, lo, c, v)
+        return iter(self.to_bars())
 
     def bar(self, index: int) -> Bar:
         """Return row `index` as a `Bar`."""
@@ -98,8 +89,21 @@ class BarSeries:
         )
 
     def to_bars(self) -> list[Bar]:
-        """Return every row as a `Bar`, in file order."""
-        return list(self)
+        """Return every row as a `Bar`, in file order (built column by column: many rows)."""
+        count = len(self)
+        return frozen_instances(
+            Bar,
+            {
+                "symbol": [self.symbol] * count,
+                "interval_s": [self.interval_s] * count,
+                "open_time_ms": self.open_time_ms.tolist(),
+                "open": self.open.tolist(),
+                "high": self.high.tolist(),
+                "low": self.low.tolist(),
+                "close": self.close.tolist(),
+                "volume": self.volume.tolist(),
+            },
+        )
 
     def head(self, count: int) -> BarSeries:
         """Return the first `count` rows as a new series."""

@@ -118,8 +118,9 @@ def _mean(x: np.ndarray) -> np.ndarray:
     return _sum(x) / x.shape[-1]
 
 
-def _std(x: np.ndarray) -> np.ndarray:
-    deviation = x - _mean(x)[:, None]
+def _std(x: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    # `mean` is `_mean(x)` when the caller already has it (the same bits, computed once).
+    deviation = x - (_mean(x) if mean is None else mean)[:, None]
     return np.sqrt(_sum(deviation * deviation) / (x.shape[-1] - 1))
 
 
@@ -160,16 +161,18 @@ def _kernel(
     """Compute the 60 features for C-contiguous (n, 51) float64 windows; return (n, 60) float32."""
     first, last = c[:, 0], c[:, -1]
     high_max, low_min = h.max(axis=-1), lo.min(axis=-1)
-    mean_close, std_close = _mean(c), _std(c)
+    mean_close = _mean(c)
+    std_close = _std(c, mean_close)
     bar_range = h - lo
     mean_range = _mean(bar_range)
     mean_volume = _mean(v)
     sma = {k: _mean(c[:, -k:]) for k in (5, 10, 20)}
-    std = {k: _std(c[:, -k:]) for k in (5, 10, 20)}
+    std = {k: _std(c[:, -k:], sma[k]) for k in (5, 10, 20)}
     vsma = {k: _mean(v[:, -k:]) for k in (5, 10, 20)}
     pct = c[:, 1:] / c[:, :-1] - 1.0
-    pct_std = _std(pct)
-    pct_volume = pct * v[:, 1:]
+    pct_mean = _mean(pct)
+    pct_std = _std(pct, pct_mean)
+    pct_volume = pct[:, -20:] * v[:, -20:]  # only the last 20 are averaged
 
     delta = c[:, -14:] - c[:, -15:-1]
     gains = _sum(np.where(delta > 0, delta, 0.0)) / 14.0
@@ -203,11 +206,11 @@ def _kernel(
         sma[10],
         sma[20],
         (last - sma[20]) / std_close,
-        _mean(pct),
+        pct_mean,
         pct_std,
         *[pct_std * np.sqrt(k) for k in (5, 10, 20)],
         mean_range,
-        _std(bar_range),
+        _std(bar_range, mean_range),
         std[5],
         std[10],
         std[20],
@@ -216,7 +219,7 @@ def _kernel(
         vsma[5],
         vsma[10],
         vsma[20],
-        _std(v) / mean_volume,
+        _std(v, mean_volume) / mean_volume,
         v[:, -1] / vsma[20],
         *[_mean(pct_volume[:, -k:]) for k in (5, 10, 20)],
         v.max(axis=-1) / v.min(axis=-1),

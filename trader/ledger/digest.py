@@ -3,57 +3,26 @@
 Wall-clock fields (run start, heartbeat, end, status, config text, decision times and model
 latencies) are left out; amounts are hashed in canonical decimal text, bar prices as exact float
 text and probabilities rounded to 1e-9. Rows are sorted in Python, so collation cannot differ.
+Each table is converted a column at a time (trader/ledger/digest_forms.py), in C where possible.
 """
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
-from trader.ledger.types import canonical_decimal
+from trader.gc_pause import paused_gc
+from trader.ledger.digest_forms import Decimals, Form, exact_floats, flags, floats9, members, same
 
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _flag(value: Any) -> bool:
-    return bool(value)
-
-
-def _exact_float(value: float) -> str:
-    return repr(float(value))
-
-
-def _float9(value: float) -> str:
-    rounded = "%.9f" % value  # noqa: UP031  # the fastest rounding to text
-    # -0.000000000 and 0.000000000 are the same figure.
-    return "0.000000000" if rounded == "-0.000000000" else rounded
-
-
-def _members(value: Any) -> list[list[Any]]:
-    members = orjson.loads(value) if isinstance(value, str | bytes) else value
-    return [
-        [
-            member["name"],
-            _float9(member["weight"]),
-            _float9(member["probabilities"]["SELL"]),
-            _float9(member["probabilities"]["HOLD"]),
-            _float9(member["probabilities"]["BUY"]),
-            bool(member["included"]),
-            member["reason"],
-        ]
-        for member in members
-    ]
-
-
-S, B, D, F, P, M = _same, _flag, canonical_decimal, _exact_float, _float9, _members
+# The canonical forms (trader/ledger/digest_forms.py): the value as stored, bool, canonical
+# decimal text, exact float text, float rounded to 1e-9, and a signal's members.
+S, B, D, F, P, M = "same", "flag", "decimal", "exact_float", "float9", "members"
 
 # table → (columns with their canonical form, the columns that order the rows)
-DIGEST_TABLES: dict[str, tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tuple[str, ...]]] = {
+DIGEST_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
     "runs": (
         (("run_id", S), ("mode", S), ("profile", S), ("initial_cash", D), ("quote_currency", S)),
         ("run_id",),
@@ -153,41 +122,67 @@ DIGEST_TABLES: dict[str, tuple[tuple[tuple[str, Callable[[Any], Any]], ...], tup
 }  # fmt: skip
 
 
-def _table_rows(
-    connection: Connection,
-    table: str,
-    columns: Sequence[tuple[str, Callable[[Any], Any]]],
-    order: Sequence[str],
-    run_id: str | None,
-) -> list[list[Any]]:
-    names = [name for name, _ in columns]
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = f"SELECT {', '.join(names)} FROM {table}"
-    params: tuple[Any, ...] = ()
-    if run_id is not None:
-        statement += f" WHERE run_id = {mark}"
-        params = (run_id,)
-    # The driver's own cursor: hundreds of thousands of rows, no per-row SQLAlchemy work.
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(statement, params)
-        raw = cursor.fetchall()
-    finally:
-        cursor.close()
-    raw.sort(key=itemgetter(*[names.index(name) for name in order]))
-    converters = [(index, form) for index, (_, form) in enumerate(columns) if form is not _same]
-    rows = [list(row) for row in raw]
-    for row in rows:
-        for index, form in converters:
-            row[index] = form(row[index])
-    return rows
+class _TableReader:
+    """Reads each digest table's rows in canonical form, as the JSON bytes that are hashed."""
+
+    def __init__(self, connection: Connection, run_id: str | None) -> None:
+        # The driver's own cursor: millions of values, no per-row SQLAlchemy work.
+        self._driver = connection.connection.driver_connection
+        self._mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self._run_id = run_id
+        self._forms: dict[str, Form] = {
+            S: same, B: flags, D: Decimals(), F: exact_floats, P: floats9, M: members,
+        }  # fmt: skip
+
+    def _fetch(self, table: str, selected: Sequence[str], order: Sequence[int]) -> list[Any]:
+        """Return the rows sorted in Python by the columns at `order`, so no collation is involved
+        (SQLite's tables without rowid come in key order already: the sort only checks them)."""
+        statement = f"SELECT {', '.join(selected)} FROM {table}"
+        params: tuple[Any, ...] = ()
+        if self._run_id is not None:
+            statement += f" WHERE run_id = {self._mark}"
+            params = (self._run_id,)
+        cursor = self._driver.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(statement, params)
+            rows: list[Any] = cursor.fetchall()
+        finally:
+            cursor.close()
+        if len(order) > 1 and list(order) == list(range(len(order))):
+            # The keys lead every row and are unique, so whole rows compare as their keys do
+            # (and building a key tuple per row would cost more than the sort of sorted rows).
+            rows.sort()
+        else:
+            rows.sort(key=itemgetter(*order))
+        return rows
+
+    def table_json(
+        self, table: str, columns: Sequence[tuple[str, str]], order: Sequence[str]
+    ) -> bytes:
+        """Return the table's rows in canonical form, as orjson writes a list of lists."""
+        names = [name for name, _ in columns]
+        forms = [form for _, form in columns]
+        rows = self._fetch(table, names, [names.index(name) for name in order])
+        if not rows:
+            return b"[]"
+        if all(form == S for form in forms):
+            return orjson.dumps(rows)  # tuples serialise as lists
+        values = list(zip(*rows, strict=True))
+        converted = [
+            column if form == S else self._forms[form](column)
+            for column, form in zip(values, forms, strict=True)
+        ]
+        return orjson.dumps(list(zip(*converted, strict=True)))
 
 
 def ledger_digest(connection: Connection, run_id: str | None) -> str:
     """Return the hex sha256 of one run's (or every run's) rows, table by table in fixed order."""
     digest = hashlib.sha256()
-    for table, (columns, order) in DIGEST_TABLES.items():
-        digest.update(f"#{table}\n".encode())
-        digest.update(orjson.dumps(_table_rows(connection, table, columns, order, run_id)))
-        digest.update(b"\n")
+    reader = _TableReader(connection, run_id)
+    # Millions of short-lived tuples and strings, none in a cycle: collections would only rescan.
+    with paused_gc():
+        for table, (columns, order) in DIGEST_TABLES.items():
+            digest.update(f"#{table}\n".encode())
+            digest.update(reader.table_json(table, columns, order))
+            digest.update(b"\n")
     return digest.hexdigest()

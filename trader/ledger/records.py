@@ -110,3 +110,6 @@ class EventRecord:
     equity: EquityRecord | None = None
     risk_state: dict[str, Any] = field(default_factory=dict)
     risk_events: tuple[RiskEventRecord, ...] = ()
+    # The ensemble's recurrent state after this event (`Ensemble.state_dict()`); empty when the
+    # profile has no recurrent member or the record leaves the stored state as it is.
+    ensemble_state: dict[str, Any] = field(default_factory=dict)

@@ -8,7 +8,15 @@ from sqlalchemy import Connection, desc, func, select
 
 from trader.domain import Bar, Order, OrderStatus, OrderType, Side
 from trader.ledger.records import EquityRecord, PositionRecord, RunInfo
-from trader.ledger.tables import BARS, EQUITY_SNAPSHOTS, ORDERS, POSITIONS, RISK_STATE, RUNS
+from trader.ledger.tables import (
+    BARS,
+    ENSEMBLE_STATE,
+    EQUITY_SNAPSHOTS,
+    ORDERS,
+    POSITIONS,
+    RISK_STATE,
+    RUNS,
+)
 from trader.ledger.types import decode_state
 
 OPEN_STATUSES = (OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value)
@@ -43,6 +51,7 @@ class ResumeState:
     last_bar_open_ms: dict[str, int]
     open_orders: tuple[OpenOrder, ...]
     recent_bars: dict[str, tuple[Bar, ...]] = field(default_factory=dict)
+    ensemble_state: dict[str, Any] = field(default_factory=dict)  # Ensemble.state_dict()
 
 
 def run_info(row: Any) -> RunInfo:
@@ -145,6 +154,9 @@ def load_resume(connection: Connection, run_id: str, bars_per_symbol: int) -> Re
     state_text = connection.execute(
         select(RISK_STATE.c.state_json).where(RISK_STATE.c.run_id == run_id)
     ).scalar()
+    ensemble_text = connection.execute(
+        select(ENSEMBLE_STATE.c.state_json).where(ENSEMBLE_STATE.c.run_id == run_id)
+    ).scalar()
     positions = {
         row.symbol: PositionRecord(
             symbol=row.symbol,
@@ -178,4 +190,5 @@ def load_resume(connection: Connection, run_id: str, bars_per_symbol: int) -> Re
         last_bar_open_ms=dict(sorted(last_bar_open_ms.items())),
         open_orders=_open_orders(connection, run_id),
         recent_bars=_recent_bars(connection, run_id, sorted(last_bar_open_ms), bars_per_symbol),
+        ensemble_state=decode_state(ensemble_text) if ensemble_text else {},
     )

@@ -1,21 +1,30 @@
 """The ledger's schema version: the Alembic migrations shipped in `trader/ledger/migrations`.
 
 A daemon upgrades its ledger to the newest revision before opening it; readers refuse a ledger
-that is behind (or ahead of) the code and say which command fixes it.
+that is behind (or ahead of) the code and say which command fixes it. A new SQLite file is
+created at the newest revision directly, without loading Alembic.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -24,15 +33,34 @@ from trader.ledger.config import LedgerConfig, redact_url
 from trader.ledger.database import normalise_url, sqlite_path
 from trader.ledger.tables import LEDGER_METADATA
 
+# Alembic (and Mako) cost a tenth of a second to import: they load when a migration runs or a
+# revision is read, never for a new ledger (see `_create_at_head`).
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 INITIAL_REVISION = "0001"
+HEAD_REVISION = "0002"
+"""The newest revision in `migrations/versions`; a test checks it against Alembic's head."""
+SQLITE_PAGE_SIZE = 16384
+TABLES_ADDED_AFTER_INITIAL = frozenset({"ensemble_state"})  # by revision 0002
 UPGRADE_HINT = "run `trader db upgrade` (or start the daemon, which upgrades its ledger)"
+
+# Alembic's own version table (alembic.ddl.impl.DefaultImpl.version_table_impl), for stamping.
+_VERSION_TABLE = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     """Return an Alembic config for the shipped migrations (no alembic.ini needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -46,6 +74,8 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 @cache
 def head_revision() -> str:
     """Return the newest schema revision the code knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise LedgerError(f"no ledger migrations found in {MIGRATIONS_DIR}")
@@ -77,10 +107,14 @@ def migration_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
 
 def current_revision(connection: Connection) -> str | None:
     """Return the ledger's schema revision, or None when it has none (empty or pre-Alembic)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def _is_known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     try:
         return script.get_revision(revision) is not None
@@ -91,7 +125,8 @@ def _is_known(revision: str) -> bool:
 def _adopt_unversioned(connection: Connection) -> bool:
     """Stamp a ledger created before migrations existed; return False when the DB is empty."""
     present = set(inspect(connection).get_table_names())
-    expected = set(LEDGER_METADATA.tables)
+    # A ledger from before migrations has exactly the tables of the first revision.
+    expected = set(LEDGER_METADATA.tables) - TABLES_ADDED_AFTER_INITIAL
     if not present & expected:
         return False
     missing = expected - present
@@ -100,6 +135,8 @@ def _adopt_unversioned(connection: Connection) -> bool:
             f"the ledger has some trader tables but not {sorted(missing)} and no schema "
             "revision; it was not made by trader (or was damaged), so it is left untouched"
         )
+    from alembic import command
+
     command.stamp(alembic_config(connection=connection), INITIAL_REVISION)
     log.warning("ledger.schema_adopted", revision=INITIAL_REVISION)
     return True
@@ -128,6 +165,8 @@ def upgrade_ledger(url: str, *, busy_timeout_ms: int = 5000) -> tuple[str | None
                 )
             if before is None and _adopt_unversioned(connection):
                 before = INITIAL_REVISION
+            from alembic import command
+
             command.upgrade(alembic_config(connection=connection), "head")
         log.info("ledger.schema_upgraded", from_revision=before, to_revision=head)
         return before, head
@@ -140,9 +179,45 @@ def upgrade_ledger(url: str, *, busy_timeout_ms: int = 5000) -> tuple[str | None
 def ensure_current(config: LedgerConfig) -> None:
     """Upgrade the configured ledger to the newest revision (what a starting daemon does)."""
     parsed = normalise_url(config.url)
-    if parsed.get_backend_name() == "sqlite" and sqlite_path(parsed) is None:
-        return  # an in-memory database lives and dies with one engine: create_all covers it
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(parsed)
+        if path is None:
+            return  # an in-memory database lives and dies with one engine: create_all covers it
+        if not path.exists() and _create_at_head(config.url, config.busy_timeout_ms):
+            return
     upgrade_ledger(config.url, busy_timeout_ms=config.busy_timeout_ms)
+
+
+def _create_at_head(url: str, busy_timeout_ms: int) -> bool:
+    """Create a new SQLite ledger at HEAD_REVISION: the tables, then Alembic's stamp.
+
+    Upgrading an empty database to head builds exactly LEDGER_METADATA (tested), so a new file
+    needs no migration run. One IMMEDIATE transaction, like an upgrade; returns False (and
+    writes nothing) when another process made the ledger first, for the upgrade path to check.
+    """
+    path = sqlite_path(normalise_url(url))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = migration_engine(url, busy_timeout_ms)
+    try:
+        with engine.connect() as connection:
+            # Before the first table (it is fixed then), outside a transaction: larger pages
+            # make bulk writes and full reads (a replay, its digest) about a tenth faster; a
+            # 5-minute bar's commit writes a few more bytes.
+            driver = connection.connection.driver_connection
+            driver.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")  # type: ignore[union-attr]
+            with connection.begin():
+                if inspect(connection).get_table_names():
+                    return False
+                LEDGER_METADATA.create_all(connection)
+                _VERSION_TABLE.create(connection)
+                connection.execute(insert(_VERSION_TABLE).values(version_num=HEAD_REVISION))
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"cannot create ledger {redact_url(url)!r}: {exc}") from exc
+    finally:
+        engine.dispose()
+    log.info("ledger.schema_created", revision=HEAD_REVISION)
+    return True
 
 
 def require_current(engine: Engine) -> None:

@@ -1,6 +1,6 @@
 """LedgerStore: the one way to write and read the ledger; every failure is a LedgerError."""
 
-import gc
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -11,34 +11,24 @@ from sqlalchemy import Connection, Engine, desc, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from trader.errors import LedgerError
+from trader.gc_pause import paused_gc
 from trader.ledger.config import LedgerConfig
 from trader.ledger.database import WRITE_OPTION, open_engine
 from trader.ledger.digest import ledger_digest
 from trader.ledger.records import EventRecord, RiskEventRecord, RunInfo
 from trader.ledger.resume import ResumeState, load_resume, run_info
+from trader.ledger.rows import LedgerRows
 from trader.ledger.schema import ensure_current, require_current
 from trader.ledger.tables import RISK_EVENTS, RISK_STATE, RUNS
 from trader.ledger.types import decimal_to_db, encode_state
-from trader.ledger.writer import SqlText, build_rows, insert_rows, pending_events
+from trader.ledger.writer import SqlText, insert_rows, pending_events
 
 log = structlog.get_logger(__name__)
 
 
 _BULK_GC_THRESHOLD = 512
-
-
-@contextmanager
-def _gc_paused(pause: bool) -> Iterator[None]:
-    # A bulk write allocates millions of long-lived tuples; the cyclic collector would rescan
-    # them over and over (it more than doubles the time) and there are no cycles to find.
-    was_enabled = gc.isenabled()
-    if pause and was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if pause and was_enabled:
-            gc.enable()
+"""A bulk write of this many events allocates enough long-lived, acyclic tuples that the cyclic
+collector would rescan them over and over (it more than doubles the time): it waits instead."""
 
 
 class RunStatus(StrEnum):
@@ -185,24 +175,29 @@ class LedgerStore:
         """
         if not records:
             return 0
-        with _gc_paused(len(records) >= _BULK_GC_THRESHOLD):
-            batch = [build_rows(record, self._dialect) for record in records]
+        bulk = len(records) >= _BULK_GC_THRESHOLD
+        with paused_gc() if bulk else contextlib.nullcontext():
+            rows = LedgerRows.build(records, self._dialect)  # money checked before writing
             with self._write("write_events") as connection:
                 sql = SqlText(connection)
-                todo, skipped, missing = pending_events(connection, sql, batch)
+                todo, skipped, missing = pending_events(connection, sql, records)
                 if missing:
                     raise LedgerError(
                         f"events name runs that were never begun: {sorted(missing)}; "
                         "call begin_run first"
                     )
-                insert_rows(connection, sql, todo)
+                if skipped:  # a resumed replay: rare, so the rows are simply built again
+                    rows = LedgerRows.build(todo, self._dialect)
+                insert_rows(connection, sql, rows)
+            # Freed while the collector is paused: it would otherwise scan every row once.
+            del rows
         if skipped:  # one line per call: a resumed replay may skip thousands of events
             log.info(
                 "ledger_events.skipped",
-                run_ids=sorted({rows.run_id for rows in skipped}),
+                run_ids=sorted({record.run_id for record in skipped}),
                 count=len(skipped),
-                first_close_time_ms=min(rows.close_time_ms for rows in skipped),
-                last_close_time_ms=max(rows.close_time_ms for rows in skipped),
+                first_close_time_ms=min(record.close_time_ms for record in skipped),
+                last_close_time_ms=max(record.close_time_ms for record in skipped),
             )
         return len(todo)
 

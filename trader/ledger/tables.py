@@ -276,6 +276,20 @@ class RiskStateRow(LedgerTable, table=True):
     updated_ms: int = _ms()
 
 
+class EnsembleStateRow(LedgerTable, table=True):
+    """The ensemble's recurrent state for a run (PPO-LSTM's (h, c) per symbol) as JSON.
+
+    Written with the risk state, in the same transaction as the event it follows, so a resumed
+    run continues from the state after its last committed event.
+    """
+
+    __tablename__ = "ensemble_state"
+
+    run_id: str = _run_fk()
+    state_json: str = Field(sa_type=Text)
+    updated_ms: int = _ms()
+
+
 RUNS = RunRow.__table__
 EVENTS = EventRow.__table__
 BARS = BarRow.__table__
@@ -290,3 +304,4 @@ POSITIONS = PositionRow.__table__
 POSITION_HISTORY = PositionHistoryRow.__table__
 EQUITY_SNAPSHOTS = EquitySnapshotRow.__table__
 RISK_STATE = RiskStateRow.__table__
+ENSEMBLE_STATE = EnsembleStateRow.__table__

@@ -1,223 +1,40 @@
-"""The write path: bar-event records → rows → driver-level executemany inside one transaction.
+"""The write path: driver-level SQL per dialect, which events are new, and one executemany per
+table inside the caller's transaction.
 
-Rows are built (and money checked) before the transaction opens, so a malformed record never
-touches the database; `write_batch` serves both the per-event and the bulk path, so the two
-produce the same rows by construction.
+Rows are built (and money checked) by `LedgerRows.build` before the transaction opens, so a
+malformed record never touches the database; `write_event` and `write_events` share this path,
+so the per-event and the bulk path produce the same rows.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection
 
-from trader.domain import Signal
 from trader.ledger.records import EventRecord
-from trader.ledger.types import decimal_to_db, encode_state
-
-Row = tuple[Any, ...]
-
-EVENT_COLUMNS = (
-    "run_id",
-    "close_time_ms",
-    "bar_count",
-    "signal_count",
-    "order_count",
-    "fill_count",
+from trader.ledger.rows import (
+    BAR_COLUMNS,
+    DECISION_COLUMNS,
+    ENSEMBLE_STATE_COLUMNS,
+    EQUITY_COLUMNS,
+    EVENT_COLUMNS,
+    FILL_COLUMNS,
+    ORDER_COLUMNS,
+    ORDER_STATUS_COLUMNS,
+    ORDER_UPDATE_COLUMNS,
+    POSITION_COLUMNS,
+    POSITION_HISTORY_COLUMNS,
+    REJECTION_COLUMNS,
+    RISK_EVENT_COLUMNS,
+    RISK_STATE_COLUMNS,
+    SIGNAL_COLUMNS,
+    LedgerRows,
+    Row,
 )
-BAR_COLUMNS = (
-    "run_id", "symbol", "open_time_ms", "event_close_ms", "interval_s",
-    "open", "high", "low", "close", "volume",
-)  # fmt: skip
-REJECTION_COLUMNS = ("run_id", "event_close_ms", "seq", "symbol", "open_time_ms", "code", "reason")
-SIGNAL_COLUMNS = (
-    "signal_id", "run_id", "event_close_ms", "symbol", "bar_open_time_ms", "decided_at_ms",
-    "profile", "action", "confidence", "p_sell", "p_hold", "p_buy", "abstained", "note",
-    "latency_ms", "members",
-)  # fmt: skip
-DECISION_COLUMNS = (
-    "decision_id", "run_id", "event_close_ms", "signal_id", "symbol", "time_ms", "side",
-    "requested_quantity", "approved_quantity", "approved", "code", "reason", "trading_state",
-)  # fmt: skip
-ORDER_COLUMNS = (
-    "order_id", "run_id", "event_close_ms", "decision_id", "signal_id", "symbol", "side",
-    "order_type", "quantity", "limit_price", "created_ms", "status", "filled_quantity",
-    "updated_ms", "status_reason",
-)  # fmt: skip
-ORDER_UPDATE_COLUMNS = (
-    "run_id", "event_close_ms", "seq", "order_id", "status", "filled_quantity", "time_ms", "reason",
-)  # fmt: skip
-FILL_COLUMNS = (
-    "fill_id", "order_id", "run_id", "event_close_ms", "symbol", "side", "quantity", "price",
-    "fee", "time_ms",
-)  # fmt: skip
-POSITION_VALUES = ("quantity", "average_price", "realized_pnl", "mark_price")
-POSITION_COLUMNS = ("run_id", "symbol", *POSITION_VALUES, "updated_ms")
-POSITION_HISTORY_COLUMNS = ("run_id", "symbol", *POSITION_VALUES, "event_close_ms")
-EQUITY_COLUMNS = (
-    "run_id", "time_ms", "event_close_ms", "cash", "equity", "peak_equity", "drawdown",
-    "exposure", "fees_paid",
-)  # fmt: skip
-RISK_EVENT_COLUMNS = (
-    "run_id", "event_close_ms", "seq", "time_ms", "from_state", "to_state", "code", "reason",
-)  # fmt: skip
-RISK_STATE_COLUMNS = ("run_id", "state_json", "updated_ms")
+from trader.ledger.rows import members_json as members_json  # its home before rows.py
 
-
-@dataclass(slots=True)
-class EventRows:
-    """The rows one bar event adds, in table order; positions double as history rows."""
-
-    run_id: str
-    close_time_ms: int
-    event: Row
-    bars: list[Row] = field(default_factory=list)
-    rejections: list[Row] = field(default_factory=list)
-    signals: list[Row] = field(default_factory=list)
-    decisions: list[Row] = field(default_factory=list)
-    orders: list[Row] = field(default_factory=list)
-    order_updates: list[Row] = field(default_factory=list)
-    order_status: list[Row] = field(default_factory=list)
-    fills: list[Row] = field(default_factory=list)
-    positions: list[Row] = field(default_factory=list)
-    equity: list[Row] = field(default_factory=list)
-    risk_events: list[Row] = field(default_factory=list)
-    risk_state: Row | None = None
-
-
-def members_json(signal: Signal) -> str:
-    """Return the JSON list of a signal's members (probabilities keyed by action word)."""
-    return orjson.dumps(
-        [
-            {
-                "name": member.name,
-                "weight": float(member.weight),
-                "probabilities": {
-                    "SELL": float(member.probabilities[0]),
-                    "HOLD": float(member.probabilities[1]),
-                    "BUY": float(member.probabilities[2]),
-                },
-                "latency_ms": float(member.latency_ms),
-                "included": bool(member.included),
-                "reason": member.reason,
-            }
-            for member in signal.members
-        ]
-    ).decode()
-
-
-def build_rows(record: EventRecord, dialect_name: str) -> EventRows:
-    """Convert one event record to rows; raises MoneyTypeError for a non-Decimal amount."""
-
-    as_text = dialect_name != "postgresql"
-
-    def money(value: object) -> Any:
-        # The common case inline (a bulk replay converts over half a million amounts);
-        # anything else gets decimal_to_db's checks and errors.
-        if value.__class__ is Decimal and value.is_finite():  # type: ignore[attr-defined]
-            return str(value) if as_text else value
-        return decimal_to_db(value, dialect_name)
-
-    run_id, close_ms = record.run_id, record.close_time_ms
-    rows = EventRows(
-        run_id=run_id,
-        close_time_ms=close_ms,
-        event=(
-            run_id, close_ms, len(record.bars), len(record.signals), len(record.orders),
-            len(record.fills),
-        ),
-    )  # fmt: skip
-    for bar in record.bars:
-        rows.bars.append(
-            (
-                run_id, bar.symbol, bar.open_time_ms, close_ms, bar.interval_s, float(bar.open),
-                float(bar.high), float(bar.low), float(bar.close), float(bar.volume),
-            )
-        )  # fmt: skip
-    for seq, rejection in enumerate(record.rejections):
-        rows.rejections.append(
-            (
-                run_id, close_ms, seq, rejection.symbol, rejection.open_time_ms, rejection.code,
-                rejection.reason,
-            )
-        )  # fmt: skip
-    for signal in record.signals:
-        p_sell, p_hold, p_buy = signal.probabilities
-        rows.signals.append(
-            (
-                signal.signal_id, run_id, close_ms, signal.symbol, signal.bar_open_time_ms,
-                signal.decided_at_ms, signal.profile, str(signal.action),
-                float(signal.confidence), float(p_sell), float(p_hold), float(p_buy),
-                bool(signal.abstained), signal.note,
-                float(sum(member.latency_ms for member in signal.members)),
-                members_json(signal),
-            )
-        )  # fmt: skip
-    for decision in record.decisions:
-        rows.decisions.append(
-            (
-                decision.decision_id, run_id, close_ms, decision.signal_id, decision.symbol,
-                decision.time_ms, str(decision.side), money(decision.requested_quantity),
-                money(decision.approved_quantity), bool(decision.approved), decision.code,
-                decision.reason, decision.trading_state,
-            )
-        )  # fmt: skip
-    for order in record.orders:
-        limit = None if order.limit_price is None else money(order.limit_price)
-        rows.orders.append(
-            (
-                order.order_id, run_id, close_ms, order.decision_id, order.signal_id,
-                order.symbol, str(order.side), str(order.order_type), money(order.quantity),
-                limit, order.created_ms, "NEW", money(0), order.created_ms, "",
-            )
-        )  # fmt: skip
-    for seq, update in enumerate(record.order_updates):
-        filled = money(update.filled_quantity)
-        rows.order_updates.append(
-            (
-                run_id, close_ms, seq, update.order_id, str(update.status), filled,
-                update.time_ms, update.reason,
-            )
-        )  # fmt: skip
-        rows.order_status.append(
-            (str(update.status), filled, update.time_ms, update.reason, update.order_id)
-        )
-    for fill in record.fills:
-        rows.fills.append(
-            (
-                fill.fill_id, fill.order_id, run_id, close_ms, fill.symbol, str(fill.side),
-                money(fill.quantity), money(fill.price), money(fill.fee), fill.time_ms,
-            )
-        )  # fmt: skip
-    for position in record.positions:
-        rows.positions.append(
-            (
-                run_id, position.symbol, money(position.quantity),
-                money(position.average_price), money(position.realized_pnl),
-                money(position.mark_price), close_ms,
-            )
-        )  # fmt: skip
-    if record.equity is not None:
-        equity = record.equity
-        rows.equity.append(
-            (
-                run_id, equity.time_ms, close_ms, money(equity.cash), money(equity.equity),
-                money(equity.peak_equity), money(equity.drawdown), money(equity.exposure),
-                money(equity.fees_paid),
-            )
-        )  # fmt: skip
-    for seq, risk_event in enumerate(record.risk_events):
-        rows.risk_events.append(
-            (
-                run_id, close_ms, seq, risk_event.time_ms, risk_event.from_state,
-                risk_event.to_state, risk_event.code, risk_event.reason,
-            )
-        )  # fmt: skip
-    if record.risk_state:
-        rows.risk_state = (run_id, encode_state(record.risk_state), close_ms)
-    return rows
+_run_id = attrgetter("run_id")
 
 
 class SqlText:
@@ -291,74 +108,75 @@ def _known_runs(connection: Connection, sql: SqlText, run_ids: set[str]) -> set[
 
 
 def pending_events(
-    connection: Connection, sql: SqlText, batch: Sequence[EventRows]
-) -> tuple[list[EventRows], list[EventRows], set[str]]:
+    connection: Connection, sql: SqlText, records: Sequence[EventRecord]
+) -> tuple[list[EventRecord], list[EventRecord], set[str]]:
     """Split a batch into events still to write and events already written (or repeated).
 
     Also returns the run ids the batch names that have no `runs` row.
     """
-    run_ids = {rows.run_id for rows in batch}
+    run_ids = set(map(_run_id, records))
     missing = run_ids - _known_runs(connection, sql, run_ids)
     written: set[tuple[str, int]] = set()
     for run_id in run_ids - missing:
-        times = [rows.close_time_ms for rows in batch if rows.run_id == run_id]
+        times = [record.close_time_ms for record in records if record.run_id == run_id]
         written.update(
             (run_id, close_ms)
             for close_ms in _existing_events(connection, sql, run_id, min(times), max(times))
         )
-    todo: list[EventRows] = []
-    skipped: list[EventRows] = []
-    for rows in batch:
-        key = (rows.run_id, rows.close_time_ms)
+    todo: list[EventRecord] = []
+    skipped: list[EventRecord] = []
+    for record in records:
+        key = (record.run_id, record.close_time_ms)
         if key in written:
-            skipped.append(rows)
+            skipped.append(record)
         else:
             written.add(key)
-            todo.append(rows)
+            todo.append(record)
     return todo, skipped, missing
 
 
-def insert_rows(connection: Connection, sql: SqlText, todo: Sequence[EventRows]) -> None:
+def _last_per_key(rows: list[Row], key: Callable[[Row], Any]) -> list[Row]:
+    return list({key(row): row for row in rows}.values())
+
+
+def insert_rows(connection: Connection, sql: SqlText, rows: LedgerRows) -> None:
     """Insert the rows of events not yet written, parents before children, in one executemany each.
 
     Order statuses are applied update by update and positions keep the last record per symbol,
     exactly what writing the events one at a time leaves behind.
     """
 
-    def run(statement: str, rows: list[Row]) -> None:
-        if rows:
-            connection.exec_driver_sql(statement, rows)
+    def run(statement: str, parameters: list[Row]) -> None:
+        if parameters:  # most tables get no row from most batches
+            connection.exec_driver_sql(statement, parameters)
 
-    def gather(name: str) -> list[Row]:
-        return [row for rows in todo for row in getattr(rows, name)]
-
-    run(sql.insert("events", EVENT_COLUMNS), [rows.event for rows in todo])
-    run(sql.insert("bars", BAR_COLUMNS), gather("bars"))
-    run(sql.insert("bar_rejections", REJECTION_COLUMNS), gather("rejections"))
-    run(sql.insert("signals", SIGNAL_COLUMNS), gather("signals"))
-    run(sql.insert("risk_decisions", DECISION_COLUMNS), gather("decisions"))
-    run(sql.insert("orders", ORDER_COLUMNS), gather("orders"))
-    run(sql.insert("order_updates", ORDER_UPDATE_COLUMNS), gather("order_updates"))
+    run(sql.insert("events", EVENT_COLUMNS), rows.events)
+    run(sql.insert("bars", BAR_COLUMNS), rows.bars)
+    run(sql.insert("bar_rejections", REJECTION_COLUMNS), rows.rejections)
+    run(sql.insert("signals", SIGNAL_COLUMNS), rows.signals)
+    run(sql.insert("risk_decisions", DECISION_COLUMNS), rows.decisions)
+    run(sql.insert("orders", ORDER_COLUMNS), rows.orders)
+    run(sql.insert("order_updates", ORDER_UPDATE_COLUMNS), rows.order_updates)
+    run(sql.update("orders", ORDER_STATUS_COLUMNS, ("order_id",)), rows.order_status)
+    run(sql.insert("fills", FILL_COLUMNS), rows.fills)
+    run(sql.insert("position_history", POSITION_HISTORY_COLUMNS), rows.positions)
     run(
-        sql.update(
-            "orders", ("status", "filled_quantity", "updated_ms", "status_reason"), ("order_id",)
-        ),
-        gather("order_status"),
+        sql.upsert("positions", POSITION_COLUMNS, ("run_id", "symbol")),
+        _last_per_key(rows.positions, itemgetter(0, 1)),
     )
-    run(sql.insert("fills", FILL_COLUMNS), gather("fills"))
-    positions = gather("positions")
-    run(sql.insert("position_history", POSITION_HISTORY_COLUMNS), positions)
-    latest = {(row[0], row[1]): row for row in positions}
-    run(sql.upsert("positions", POSITION_COLUMNS, ("run_id", "symbol")), list(latest.values()))
-    run(sql.insert("equity_snapshots", EQUITY_COLUMNS), gather("equity"))
-    run(sql.insert("risk_events", RISK_EVENT_COLUMNS), gather("risk_events"))
-    states = {rows.run_id: rows.risk_state for rows in todo if rows.risk_state is not None}
-    run(sql.upsert("risk_state", RISK_STATE_COLUMNS, ("run_id",)), list(states.values()))
+    run(sql.insert("equity_snapshots", EQUITY_COLUMNS), rows.equity)
+    run(sql.insert("risk_events", RISK_EVENT_COLUMNS), rows.risk_events)
+    run(
+        sql.upsert("risk_state", RISK_STATE_COLUMNS, ("run_id",)),
+        _last_per_key(rows.risk_states, itemgetter(0)),
+    )
+    run(
+        sql.upsert("ensemble_state", ENSEMBLE_STATE_COLUMNS, ("run_id",)),
+        _last_per_key(rows.ensemble_states, itemgetter(0)),
+    )
     last_event: dict[str, int] = {}
-    for rows in todo:
-        last_event[rows.run_id] = max(
-            last_event.get(rows.run_id, rows.close_time_ms), rows.close_time_ms
-        )
+    for run_id, close_ms, *_ in rows.events:
+        last_event[run_id] = max(last_event.get(run_id, close_ms), close_ms)
     mark = sql.mark
     run(
         f"UPDATE runs SET last_event_ms = {mark} WHERE run_id = {mark} "

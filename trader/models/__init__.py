@@ -1,17 +1,61 @@
-"""The five decision models, their checkpoints, and `load` for ours and the user's files."""
+"""The five decision models, their checkpoints, and `load` for ours and the user's files.
 
-from trader.models.baseline_mlp import BaselineMLP, BaselineMLPConfig
-from trader.models.cgdt import CGDT, CGDTConfig, CGDTCritic
-from trader.models.checkpoint import checkpoint_paths, save_checkpoint, update_index
-from trader.models.cql import CQLConfig, CQLPolicy, CQLQNetwork
-from trader.models.flag_trader import FlagTrader, FlagTraderConfig
-from trader.models.kinds import FEATURE_SET, LEGACY_ANCHOR_MS, ModelKind
-from trader.models.loading import LoadedModel, load
-from trader.models.lora import LoRALinear
-from trader.models.ppo_lstm import PPOActorCritic, PPOLSTMConfig
-from trader.models.registry import ARCHITECTURES, make_config
-from trader.models.seeded_base import base_checksum, build_seeded_base
-from trader.models.state import ParameterCount, count_parameters
+The names below are imported on first use (PEP 562), so `trader.models.arrays` (the numpy
+MLP checkpoints) and the other torch-free modules here load without importing torch.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trader.models.arrays import LoadedArrays, load_arrays, load_for_inference
+    from trader.models.baseline_mlp import BaselineMLP, BaselineMLPConfig
+    from trader.models.cgdt import CGDT, CGDTConfig, CGDTCritic
+    from trader.models.checkpoint import checkpoint_paths, save_checkpoint, update_index
+    from trader.models.cql import CQLConfig, CQLPolicy, CQLQNetwork
+    from trader.models.flag_trader import FlagTrader, FlagTraderConfig
+    from trader.models.kinds import FEATURE_SET, LEGACY_ANCHOR_MS, ModelKind
+    from trader.models.loading import LoadedModel, load
+    from trader.models.lora import LoRALinear
+    from trader.models.ppo_lstm import PPOActorCritic, PPOLSTMConfig
+    from trader.models.registry import ARCHITECTURES, make_config
+    from trader.models.seeded_base import base_checksum, build_seeded_base
+    from trader.models.state import ParameterCount, count_parameters
+
+_SOURCES = {
+    "ARCHITECTURES": "registry",
+    "CGDT": "cgdt",
+    "FEATURE_SET": "kinds",
+    "LEGACY_ANCHOR_MS": "kinds",
+    "BaselineMLP": "baseline_mlp",
+    "BaselineMLPConfig": "configs",
+    "CGDTConfig": "cgdt",
+    "CGDTCritic": "cgdt",
+    "CQLConfig": "configs",
+    "CQLPolicy": "cql",
+    "CQLQNetwork": "cql",
+    "FlagTrader": "flag_trader",
+    "FlagTraderConfig": "flag_trader",
+    "LoRALinear": "lora",
+    "LoadedArrays": "arrays",
+    "LoadedModel": "loading",
+    "ModelKind": "kinds",
+    "PPOActorCritic": "ppo_lstm",
+    "PPOLSTMConfig": "ppo_lstm",
+    "ParameterCount": "state",
+    "base_checksum": "seeded_base",
+    "build_seeded_base": "seeded_base",
+    "checkpoint_paths": "native",
+    "count_parameters": "state",
+    "load": "loading",
+    "load_arrays": "arrays",
+    "load_for_inference": "arrays",
+    "make_config": "registry",
+    "save_checkpoint": "checkpoint",
+    "update_index": "checkpoint",
+}
 
 __all__ = [
     "ARCHITECTURES",
@@ -28,6 +72,7 @@ __all__ = [
     "FlagTrader",
     "FlagTraderConfig",
     "LoRALinear",
+    "LoadedArrays",
     "LoadedModel",
     "ModelKind",
     "PPOActorCritic",
@@ -38,7 +83,22 @@ __all__ = [
     "checkpoint_paths",
     "count_parameters",
     "load",
+    "load_arrays",
+    "load_for_inference",
     "make_config",
     "save_checkpoint",
     "update_index",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"trader.models.{source}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SOURCES})

@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, ConfigDict, field_validator
 from torch import nn
 
+from trader.models.configs import BaselineMLPConfig
 
-class BaselineMLPConfig(BaseModel):
-    """Architecture of BaselineMLP; defaults are the user's model."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    input_dim: int = 60
-    hidden_dims: tuple[int, ...] = (128, 64, 32)
-    num_classes: int = 3
-    dropout: float = 0.3
-
-    @field_validator("input_dim", "num_classes")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"must be at least 1, got {value}")
-        return value
-
-    @field_validator("hidden_dims")
-    @classmethod
-    def _hidden(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or min(value) < 1:
-            raise ValueError(f"needs at least one positive width, got {value}")
-        return value
+__all__ = ["BaselineMLP", "BaselineMLPConfig"]
 
 
 class BaselineMLP(nn.Module):

@@ -29,20 +29,16 @@ from trader.models.manifest import (
     sha256_file,
     validate_normalization,
 )
+from trader.models.native import checkpoint_paths
 from trader.models.registry import architecture, blank_module, make_config
 from trader.models.seeded_base import base_checksum, base_parameter_names, build_seeded_base
 from trader.models.state import check_state_dict
 
 log = structlog.get_logger(__name__)
 
+__all__ = ["INDEX_NAME", "checkpoint_paths", "save_checkpoint", "update_index"]
+
 INDEX_NAME = "manifest.json"
-
-
-def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
-    """Return (weights, manifest) paths for a stem, a `.safetensors` or a `.json` path."""
-    path = Path(path)
-    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
-    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
 
 
 def _state_of(value: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, ConfigDict, field_validator
 from torch import nn
 
+from trader.models.configs import CQLConfig
 
-class CQLConfig(BaseModel):
-    """Architecture of one CQL Q-network; defaults are the user's model."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    state_dim: int = 65
-    action_dim: int = 3
-    hidden_dims: tuple[int, ...] = (256, 256, 128)
-    dropout: float = 0.1
-
-    @field_validator("state_dim", "action_dim")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"must be at least 1, got {value}")
-        return value
-
-    @field_validator("hidden_dims")
-    @classmethod
-    def _hidden(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or min(value) < 1:
-            raise ValueError(f"needs at least one positive width, got {value}")
-        return value
+__all__ = ["CQLConfig", "CQLPolicy", "CQLQNetwork"]
 
 
 class CQLQNetwork(nn.Module):

@@ -10,16 +10,15 @@ from typing import Any
 import safetensors.torch
 import structlog
 import torch
-from safetensors import SafetensorError
 from torch import nn
 
 from trader.errors import CheckpointError, ConfigError
-from trader.models.checkpoint import checkpoint_paths
 from trader.models.cql import CQLConfig, CQLQNetwork
 from trader.models.flag_trader import FlagTrader, FlagTraderConfig
 from trader.models.kinds import FEATURE_SET, LEGACY_ANCHOR_MS, ModelKind
 from trader.models.legacy import map_legacy, read_payload
-from trader.models.manifest import read_manifest, sha256_bytes, sha256_file
+from trader.models.manifest import sha256_file
+from trader.models.native import deserialize, native_config, read_native, split_parts
 from trader.models.registry import architecture, blank_module, make_config
 from trader.models.seeded_base import base_checksum, base_parameter_names, build_seeded_base
 from trader.models.state import ParameterCount, check_state_dict, count_parameters
@@ -138,42 +137,14 @@ def _load_legacy(path: Path, overrides: Mapping[str, Any]) -> LoadedModel:
 
 
 def _load_native(path: Path, overrides: Mapping[str, Any]) -> LoadedModel:
-    weights_path, manifest_path = checkpoint_paths(path)
-    where = str(weights_path)
-    if not weights_path.exists():
-        raise CheckpointError(f"{where}: no such checkpoint file")
-    if not manifest_path.exists():
-        raise CheckpointError(f"{where}: manifest {manifest_path.name} missing beside it")
-    manifest = read_manifest(manifest_path)
-    try:
-        data = weights_path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"{where}: cannot read the weights file ({exc})") from exc
-    actual = sha256_bytes(data)
-    if actual != manifest["sha256"]:
-        raise CheckpointError(
-            f"{where}: sha256 mismatch: manifest expects {manifest['sha256']}, file has {actual}"
-        )
-    try:
-        tensors = safetensors.torch.load(data)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{where}: corrupt safetensors file ({exc})") from exc
-    kind = ModelKind(manifest["kind"])
+    native = read_native(path)
+    where = native.where
+    tensors = deserialize(safetensors.torch.load, native)
+    kind = native.kind
     config_overrides, runtime = _split_overrides(kind, overrides)
-    try:
-        config = make_config(kind, {**manifest["config"], **config_overrides})
-    except ConfigError as exc:
-        raise CheckpointError(f"{where}: {exc}") from exc
-
     arch = architecture(kind)
-    parts: dict[str, dict[str, torch.Tensor]] = {name: {} for name in arch.auxiliary}
-    state: dict[str, torch.Tensor] = {}
-    for name, tensor in tensors.items():
-        prefix, _, rest = name.partition(".")
-        if prefix in parts:
-            parts[prefix][rest] = tensor
-        else:
-            state[name] = tensor
+    config = native_config(native, arch.config_class, config_overrides)
+    state, parts = split_parts(tensors, arch.auxiliary)
     if isinstance(config, FlagTraderConfig) and config.base_seed is not None:
         state.update(_seeded_base(config, config.base_seed, state, where=where))
     module = _build(kind, config, state, where=where)
@@ -185,12 +156,12 @@ def _load_native(path: Path, overrides: Mapping[str, Any]) -> LoadedModel:
         kind=kind,
         module=module,
         config=config.model_dump(mode="json"),
-        manifest=manifest,
-        normalization=manifest.get("normalization"),
-        sha256=actual,
-        path=weights_path,
-        feature_set=manifest["feature_set"],
-        anchor_ms=manifest["anchor_ms"],
+        manifest=native.manifest,
+        normalization=native.manifest.get("normalization"),
+        sha256=native.sha256,
+        path=native.weights_path,
+        feature_set=native.manifest["feature_set"],
+        anchor_ms=native.manifest["anchor_ms"],
         legacy=False,
         auxiliary=auxiliary,
     )

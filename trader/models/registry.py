@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from torch import nn
 
 from trader.errors import ConfigError
 from trader.models.baseline_mlp import BaselineMLP, BaselineMLPConfig
 from trader.models.cgdt import CGDT, CGDTConfig, CGDTCritic
+from trader.models.configs import validate_config
 from trader.models.cql import CQLConfig, CQLPolicy
 from trader.models.flag_trader import FlagTrader, FlagTraderConfig
 from trader.models.kinds import ModelKind
@@ -49,21 +50,7 @@ def architecture(kind: str) -> Architecture:
 
 def make_config(kind: str, values: Mapping[str, Any] | BaseModel) -> BaseModel:
     """Validate architecture hyper-parameters of `kind`; ConfigError lists what is wrong."""
-    arch = architecture(kind)
-    if isinstance(values, BaseModel):
-        if not isinstance(values, arch.config_class):
-            raise ConfigError(
-                f"{kind}: expected a {arch.config_class.__name__}, got {type(values).__name__}"
-            )
-        return values
-    try:
-        return arch.config_class.model_validate(dict(values))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'config'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{kind} config is invalid: {problems}") from exc
+    return validate_config(kind, architecture(kind).config_class, values)
 
 
 def blank_module(kind: str, config: Any, part: str | None = None) -> nn.Module:

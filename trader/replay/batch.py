@@ -20,6 +20,7 @@ from trader.engine.pipeline import Decide, EventWork, Ready
 from trader.engine.publishing import publish_event
 from trader.engine.runner import RunTotals
 from trader.errors import LedgerError
+from trader.gc_pause import paused_gc
 from trader.ledger.records import EventRecord
 from trader.replay.plan import (
     PlannedEvent,
@@ -130,7 +131,8 @@ class BatchReplay:
         started = time.perf_counter()
         self.timings["ledger_write"] = 0.0
         try:
-            await self._pass(planned, decide)
+            with paused_gc():  # every event's records are acyclic and live until written
+                await self._pass(planned, decide)
         finally:
             total = time.perf_counter() - started
             self.timings["sequential_pass"] = total - self.timings["ledger_write"]

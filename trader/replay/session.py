@@ -19,6 +19,7 @@ import structlog
 from trader.config import TraderConfig, deep_merge, load_config
 from trader.domain import BarEvent
 from trader.engine.runner import RunTotals
+from trader.gc_pause import paused_gc
 
 log = structlog.get_logger(__name__)
 
@@ -157,6 +158,21 @@ async def replay(
 
     `progress(total)` is entered as a context manager yielding `advance(n)` (see progress_bar).
     """
+    # The batch path builds a million long-lived, acyclic objects (events, outcomes, records,
+    # rows): the cyclic collector would rescan them over and over, so it waits for the end.
+    with paused_gc() if speed is None else contextlib.nullcontext():
+        return await _replay(
+            settings, speed=speed, progress=progress, handle_signals=handle_signals
+        )
+
+
+async def _replay(
+    settings: TraderConfig,
+    *,
+    speed: float | None,
+    progress: Callable[[int], Any] | None,
+    handle_signals: bool,
+) -> ReplayResult:
     from trader.engine.assembly import assemble
     from trader.engine.runner import Runner
     from trader.replay.batch import BatchReplay

@@ -70,3 +70,21 @@ def test_a_bar_of_another_interval_sends_the_caller_back_to_pushing() -> None:
     features = streams()
     assert plan_features(group_bars(bars), features) is None
     assert features.counters() == {"ETH/USDT": {}, "BTC/USDT": {}}  # nothing pushed yet
+
+
+def test_the_gathered_clean_windows_are_those_the_pass_meets_in_order() -> None:
+    from trader.replay.plan import _clean_rows
+
+    events = group_bars(bad_feed())
+    warm = {
+        symbol: [bar for event in events[:20] for bar in event.bars if bar.symbol == symbol]
+        for symbol in ("ETH/USDT", "BTC/USDT")
+    }
+    for planned in (plan_features(events, streams()), plan_features(events[20:], streams(), warm)):
+        assert planned is not None and planned.clean_rows is not None
+        walked = _clean_rows(list(planned))  # a plain list: found by walking the events
+        gathered = planned.clean_rows
+        assert gathered.symbols == walked.symbols and len(set(gathered.symbols)) == 2
+        assert gathered.opens == walked.opens
+        assert gathered.closes == walked.closes
+        assert np.array_equal(gathered.vectors, walked.vectors)
