@@ -8,8 +8,6 @@ features and model outputs ahead for a whole file, runs exactly this code for th
 
 from __future__ import annotations
 
-import contextlib
-import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -63,17 +61,6 @@ from trader.sizing import SizingConfig, size_intent
 log = structlog.get_logger(__name__)
 
 PORTFOLIO_FEATURES = 5
-MIN_INFERENCE_ROWS = 16
-"""Single-vector members always see at least this many rows (padded by repeating the last).
-
-The numpy MLP members already evaluate every batch in blocks of exactly 16 rows, so a row's
-outputs do not depend on the batch size or its place in it (`trader.ensemble.mlp_member`); the
-padding keeps that guarantee for any other single-vector member: a live decision equals, bit
-for bit, the same row inferred in a large batch by the fast replay (tests/replay compare the
-two paths' ledger digests).
-"""
-PADDED_KINDS = frozenset({"baseline_mlp", "cql"})
-
 Ready = list[tuple[str, Bar, np.ndarray]]
 Decide = Callable[[Ready, int], list[Signal]]
 
@@ -95,67 +82,6 @@ class BarOutcome(Protocol):
 
     @property
     def vector(self) -> np.ndarray | None: ...
-
-
-class PaddedPredict:
-    """A single-vector member's `predict`, always run on at least `min_rows` rows.
-
-    Short batches are padded by repeating their last row; the padding's outputs are dropped.
-    """
-
-    def __init__(self, predict: Callable[[MemberBatch], np.ndarray], min_rows: int) -> None:
-        self.inner = predict
-        self.min_rows = min_rows
-
-    def __call__(self, batch: MemberBatch) -> np.ndarray:
-        rows = len(batch.symbols)
-        missing = self.min_rows - rows
-        if missing <= 0 or rows == 0:
-            return self.inner(batch)
-        return self.inner(pad_batch(batch, missing))[:rows]
-
-
-def pad_batch(batch: MemberBatch, missing: int) -> MemberBatch:
-    """Return `batch` with its last row repeated `missing` more times, in every field."""
-
-    def repeat_array(values: np.ndarray) -> np.ndarray:
-        return np.concatenate([values, np.repeat(values[-1:], missing, axis=0)])
-
-    def repeat_list(values: list[Any]) -> list[Any]:
-        return [*values, *([values[-1]] * missing)] if values else values
-
-    padded = copy.copy(batch)
-    padded.symbols = repeat_list(list(batch.symbols))
-    padded.features = repeat_array(np.asarray(batch.features))
-    padded.portfolio = repeat_array(np.asarray(batch.portfolio))
-    for name in ("histories", "previous_actions", "bar_open_times_ms"):
-        values = getattr(batch, name, None)
-        if isinstance(values, list):
-            setattr(padded, name, repeat_list(values))
-    return padded
-
-
-def single_vector_members(ensemble: Any) -> list[Any]:
-    """Return the ensemble's stateless members that decide from one feature vector."""
-    all_members = getattr(ensemble, "all_members", None)
-    if callable(all_members):
-        members = list(all_members().values())
-    else:
-        members = [member for member, _weight in getattr(ensemble, "members", [])]
-    return [
-        member
-        for member in members
-        if getattr(member, "kind", "") in PADDED_KINDS and not getattr(member, "stateful", False)
-    ]
-
-
-def pad_single_vector_members(ensemble: Any, min_rows: int = MIN_INFERENCE_ROWS) -> None:
-    """Make the ensemble's single-vector members run on at least `min_rows` rows."""
-    for member in single_vector_members(ensemble):
-        if isinstance(member.predict, PaddedPredict):
-            continue
-        with contextlib.suppress(AttributeError):  # a slotted member keeps its own predict
-            member.predict = PaddedPredict(member.predict, min_rows)
 
 
 def has_recurrent_members(ensemble: Any) -> bool:
@@ -211,7 +137,6 @@ class Pipeline:
         self.sizing_config = sizing_config
         self.clock = clock
         self.initial_cash = initial_cash
-        pad_single_vector_members(ensemble)
         self.recurrent = has_recurrent_members(ensemble)
         self.orders = OrderTracker()
         self.last_bar_open_ms: dict[str, int] = {}

@@ -147,6 +147,27 @@ class Normalizer:
         return standardized
 
 
+SINGLE_VECTOR_KINDS = frozenset({"baseline_mlp", "cql"})
+"""Kinds that decide from the newest feature vector alone: no history, no recurrent state, and
+a row's output independent of the other rows in its batch (`mlp_member` evaluates 16-row
+blocks), so a replay may infer all their rows ahead in large batches."""
+
+
+def single_vector_members(ensemble: Any) -> list[Any]:
+    """Return the ensemble's stateless members of a single-vector kind (fallbacks included)."""
+    all_members = getattr(ensemble, "all_members", None)
+    if callable(all_members):
+        members = list(all_members().values())
+    else:
+        members = [member for member, _weight in getattr(ensemble, "members", [])]
+    return [
+        member
+        for member in members
+        if getattr(member, "kind", "") in SINGLE_VECTOR_KINDS
+        and not getattr(member, "stateful", False)
+    ]
+
+
 def normalize_features(features: np.ndarray, normalization: dict[str, Any] | None) -> np.ndarray:
     """Standardise raw himari60 vectors as the checkpoint was trained (legacy: unchanged)."""
     return Normalizer(normalization)(features)

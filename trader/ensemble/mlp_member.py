@@ -7,7 +7,7 @@ from a numpy checkpoint (`trader.models.arrays`, the shipped `.safetensors` file
 never imported) or from a torch module (legacy `.pt` files, tests); both give the same layers.
 
 Every row's result is independent of the batch size and of the row's place in the batch, so
-a live decision (one symbol, padded to 16 rows by the engine) equals, bit for bit, the same row
+a live decision (one symbol, zero-padded to one 16-row block) equals, bit for bit, the same row
 in the replay's 8,192-row batches. OpenBLAS does not give that by itself: which kernel path
 computes a row of `X @ W`, and so the order its float32 sums are taken in, depends on the row
 count and on the row's position (measured on OpenBLAS 0.3.31, Haswell kernels: rows in the

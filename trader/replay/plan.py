@@ -17,9 +17,14 @@ import structlog
 from trader.domain import Bar, BarEvent, Signal
 from trader.domain.bulk import frozen_instances
 from trader.domain.ids import signal_ids
-from trader.engine.pipeline import PADDED_KINDS, BarOutcome, single_vector_members
+from trader.engine.pipeline import BarOutcome
 from trader.ensemble.evaluation import ChainEvaluator
-from trader.ensemble.members import FEATURE_WIDTH, MemberBatch
+from trader.ensemble.members import (
+    FEATURE_WIDTH,
+    SINGLE_VECTOR_KINDS,
+    MemberBatch,
+    single_vector_members,
+)
 from trader.features.bars_csv import BarSeries
 from trader.features.quality import BarIssueCode
 from trader.features.series import FeatureTable, compute_series
@@ -326,7 +331,7 @@ def vectorizable(ensemble: Any) -> bool:
             member = entry.member
             if entry.latency_budget_ms > 0:
                 return False
-            if getattr(member, "kind", "") not in PADDED_KINDS or member.stateful:
+            if getattr(member, "kind", "") not in SINGLE_VECTOR_KINDS or member.stateful:
                 return False
             if getattr(member, "min_history", 1) > 1:
                 return False

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from tests.unit.ensemble.builders import batch, busy_baseline, loaded, normalization
-from trader.engine.pipeline import MIN_INFERENCE_ROWS, PaddedPredict
 from trader.ensemble.members import MemberBatch, TorchMember
 from trader.ensemble.mlp_member import BLOCK_ROWS, MlpMember
 from trader.errors import CheckpointError
@@ -91,10 +90,8 @@ def test_each_rows_result_is_independent_of_its_batch(kind: str, tmp_path: Path)
     reference = predict(np.arange(rows))
     np.testing.assert_array_equal(predict(np.arange(rows)[::-1]), reference)
     np.testing.assert_array_equal(predict(np.roll(np.arange(rows), 5)), reference)
-    live = PaddedPredict(member.predict, MIN_INFERENCE_ROWS)
     for row in range(0, rows, 7):
         one = MemberBatch([f"S{row}"], features[row : row + 1], zeros[row : row + 1])
-        np.testing.assert_array_equal(live(one)[0], reference[row])
         np.testing.assert_array_equal(member.predict(one)[0], reference[row])
 
 

@@ -1,6 +1,6 @@
 """The shipped MLPs on the ETH file: a live decision's outputs equal the replay's batch outputs.
 
-A live decision infers one symbol (padded to 16 rows by the engine); the fast replay infers
+A live decision infers one symbol (one zero-padded 16-row block); the fast replay infers
 8,192 rows a call. Every row of the file must come out bit for bit the same both ways (else the
 two paths' ledgers differ). The batch is also run in reverse order, so every row changes its
 place in its block; live calls are sampled (all 51,802 rows were checked once: 0 differ).
@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from tests.unit.features.feature_builders import ETH_CSV, require
-from trader.engine.pipeline import MIN_INFERENCE_ROWS, PaddedPredict
 from trader.ensemble.members import MemberBatch
 from trader.ensemble.mlp_member import MlpMember
 from trader.features.bars_csv import load_bars_csv
@@ -54,7 +53,6 @@ def test_live_and_batch_outputs_are_equal_on_the_eth_file(
 
     forward = batched(np.arange(rows))
     np.testing.assert_array_equal(batched(np.arange(rows)[::-1]), forward)
-    live = PaddedPredict(member.predict, MIN_INFERENCE_ROWS)
     for row in range(0, rows, 97):
         one = MemberBatch(["ETH/USDT"], eth_vectors[row : row + 1], zeros[row : row + 1])
-        np.testing.assert_array_equal(live(one)[0], forward[row])
+        np.testing.assert_array_equal(member.predict(one)[0], forward[row])
