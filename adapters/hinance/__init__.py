@@ -6,8 +6,9 @@ and importing it must not pull ccxt and aiohttp (half a second) into runs that n
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trader.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from adapters.hinance.build import build_hinance
@@ -31,14 +32,7 @@ _MODULE_OF: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import the public name's module on first access (PEP 562)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _MODULE_OF)
 
 
 __all__ = [

@@ -6,8 +6,9 @@ HINANCE credentials need) come without the aiohttp server.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trader.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from adapters.paper_exchange.config import PaperExchangeConfig
@@ -23,14 +24,7 @@ _MODULE_OF: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import the public name's module on first access (PEP 562)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _MODULE_OF)
 
 
 __all__ = ["DEMO_API_KEY", "DEMO_API_SECRET", "PaperExchange", "PaperExchangeConfig", "serve"]

@@ -16,6 +16,7 @@ from trader.bus.messages import SCHEMA
 from trader.bus.null import NullBus
 from trader.bus.stats import BusState, BusStats
 from trader.domain import Fill, Order, Signal
+from trader.lazy_exports import lazy_exports
 from trader.ledger.records import RiskDecisionRecord, RiskEventRecord
 
 if TYPE_CHECKING:
@@ -55,14 +56,8 @@ def create_bus(config: BusConfig, run_id: str, *, rng: random.Random | None = No
     return RedisBus(config, run_id, rng=rng)
 
 
-def __getattr__(name: str) -> Any:
-    """Import `RedisBus` on first access (PEP 562): redis is only needed when a bus is on."""
-    if name == "RedisBus":
-        from trader.bus.publisher import RedisBus
-
-        globals()[name] = RedisBus
-        return RedisBus
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# `RedisBus` loads on first access: redis is only needed when a bus is on.
+__getattr__, __dir__ = lazy_exports(__name__, {"RedisBus": "trader.bus.publisher"})
 
 
 __all__ = [

@@ -6,8 +6,9 @@ MLP checkpoints) and the other torch-free modules here load without importing to
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trader.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from trader.models.arrays import LoadedArrays, load_arrays, load_for_inference
@@ -91,14 +92,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"trader.models.{source}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_SOURCES})
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f".{module}" for name, module in _SOURCES.items()}
+)

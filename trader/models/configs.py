@@ -8,11 +8,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from trader.errors import ConfigError
+
+
+def _at_least_one(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_widths(value: tuple[int, ...]) -> tuple[int, ...]:
+    if not value or min(value) < 1:
+        raise ValueError(f"needs at least one positive width, got {value}")
+    return value
+
+
+Size = Annotated[int, AfterValidator(_at_least_one)]
+"""A layer or class count: at least 1."""
+Widths = Annotated[tuple[int, ...], AfterValidator(_positive_widths)]
+"""Hidden layer widths: at least one layer, every width positive."""
 
 
 class BaselineMLPConfig(BaseModel):
@@ -20,24 +38,10 @@ class BaselineMLPConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    input_dim: int = 60
-    hidden_dims: tuple[int, ...] = (128, 64, 32)
-    num_classes: int = 3
+    input_dim: Size = 60
+    hidden_dims: Widths = (128, 64, 32)
+    num_classes: Size = 3
     dropout: float = 0.3
-
-    @field_validator("input_dim", "num_classes")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"must be at least 1, got {value}")
-        return value
-
-    @field_validator("hidden_dims")
-    @classmethod
-    def _hidden(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or min(value) < 1:
-            raise ValueError(f"needs at least one positive width, got {value}")
-        return value
 
 
 class CQLConfig(BaseModel):
@@ -45,24 +49,10 @@ class CQLConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    state_dim: int = 65
-    action_dim: int = 3
-    hidden_dims: tuple[int, ...] = (256, 256, 128)
+    state_dim: Size = 65
+    action_dim: Size = 3
+    hidden_dims: Widths = (256, 256, 128)
     dropout: float = 0.1
-
-    @field_validator("state_dim", "action_dim")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"must be at least 1, got {value}")
-        return value
-
-    @field_validator("hidden_dims")
-    @classmethod
-    def _hidden(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or min(value) < 1:
-            raise ValueError(f"needs at least one positive width, got {value}")
-        return value
 
 
 def validate_config(
