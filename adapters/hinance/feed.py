@@ -259,7 +259,7 @@ class HinanceFeed:
             if not page_opens:
                 break
             since = page_opens[-1] + self._interval_ms
-        if end_ms is None and rows:
+        if end_ms is None and rows and not self._known_closed(rows[-1]):
             rows.pop()
         bars = [
             bar
@@ -276,6 +276,19 @@ class HinanceFeed:
                 last_open_ms=bars[-1].open_time_ms,
             )
         return bars
+
+    def _known_closed(self, row: Any) -> bool:
+        """Return whether a REST row is surely closed: a bar of the same open time (or later)
+        has closed for some symbol already. Every symbol shares the interval grid, so it has.
+
+        Binance lists the kline in progress last, so the newest row is otherwise left for the
+        stream; but a REST call landing right on a bar boundary lists no kline in progress, and
+        dropping that closed bar would leave it to a later gap backfill, after its event (with
+        the other symbols) has gone out without it.
+        """
+        newest_closed = self._newest_open_ms
+        open_ms = _row_open_ms(row)
+        return newest_closed is not None and open_ms is not None and open_ms <= newest_closed
 
     async def _rest_call(self, method: str, *args: Any) -> Any:
         while True:

@@ -81,3 +81,44 @@ def test_duplicates_are_dropped() -> None:
     feed._add(bar(ETH, 0))
     feed._add(bar(ETH, 0))
     assert feed.duplicates_dropped == 1
+
+
+class ListedRest(NoRest):
+    """A REST client whose kline listing is fixed: Binance's rows, oldest first."""
+
+    def __init__(self, rows: list[list[float]]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.last_response_headers: dict[str, str] = {}
+
+    async def fetch_ohlcv(self, *_args: object) -> list[list[float]]:
+        return [list(row) for row in self.rows]
+
+
+def row(index: int) -> list[float]:
+    return [T0 + index * 300_000, 1.0, 2.0, 0.5, 1.5, 10.0]
+
+
+async def test_a_backfill_keeps_the_newest_row_once_another_symbol_closed_that_bar() -> None:
+    # A REST call right on a bar boundary lists no kline in progress: its newest row is closed.
+    # BTC's bar 1 has closed, so ETH's bar 1 has too and must not wait for a later gap backfill
+    # (by then the event of that close would have gone out without it).
+    feed = HinanceFeed(
+        HinanceConfig(symbols=(ETH, BTC)), rest=ListedRest([row(0), row(1)]), monotonic=Clock()
+    )
+    feed._newest_open_ms = T0 + 300_000  # BTC's bar 1, accepted from the stream
+    fetched = await feed._fetch_closed(ETH, T0, None)
+    assert [b.open_time_ms for b in fetched] == [T0, T0 + 300_000]
+
+
+async def test_a_backfill_leaves_the_kline_in_progress_for_the_stream() -> None:
+    feed = HinanceFeed(
+        HinanceConfig(symbols=(ETH, BTC)), rest=ListedRest([row(0), row(1)]), monotonic=Clock()
+    )
+    feed._newest_open_ms = T0  # nothing of bar 1 has closed yet: row 1 is in progress
+    fetched = await feed._fetch_closed(ETH, T0, None)
+    assert [b.open_time_ms for b in fetched] == [T0]
+    fresh = HinanceFeed(
+        HinanceConfig(symbols=(ETH, BTC)), rest=ListedRest([row(0), row(1)]), monotonic=Clock()
+    )
+    assert [b.open_time_ms for b in await fresh._fetch_closed(ETH, T0, None)] == [T0]
