@@ -4,7 +4,8 @@ Per connection: subscribe to `<symbol>@kline_<interval>` for every symbol, backf
 from the next expected bar, then take closed klines (`x` true) from the stream. A closed kline
 after a gap triggers a REST backfill of the gap first; one already seen is dropped, so every
 bar is emitted once, in order. Bars are grouped by close time; a group waits up to
-`close_grace_s` for its other symbols. A silent socket, an error or the connection's age
+`close_grace_s` for its other symbols, then REST is asked once for the missing ones before the
+group goes out without them (`bar.missing`). A silent socket, an error or the connection's age
 (Binance cuts at 24 h) leads to a reconnect with jittered exponential backoff.
 
 Malformed market data never ends the feed. A kline (WebSocket `k` object) or REST row with a
@@ -91,6 +92,7 @@ class HinanceFeed:
         self._next_open: dict[str, int] = {}
         self._pending: dict[int, dict[str, Bar]] = {}
         self._first_seen: dict[int, float] = {}
+        self._asked_rest: set[int] = set()  # closes whose missing bars REST was asked for
         self._last_close_ms: int | None = None
         self._newest_open_ms: int | None = None
         self._inbox: list[tuple[str, dict[str, Any]]] = []
@@ -221,6 +223,7 @@ class HinanceFeed:
                 for missing in await self._fetch_closed(symbol, expected, bar.open_time_ms - 1):
                     self._add(missing)
             self._add(bar)
+        await self._ask_rest_for_lagging()
         return self._flush(final=False)
 
     # -- backfill --------------------------------------------------------------------------
@@ -380,19 +383,46 @@ class HinanceFeed:
         group[bar.symbol] = bar
         self._first_seen.setdefault(close, self._monotonic())
 
+    def _due(self, close: int, closes: list[int], now: float) -> bool:
+        """Return whether the group of `close` goes out now, complete or not (see `_flush`)."""
+        expired = now - self._first_seen[close] >= self.config.close_grace_s
+        later = closes[closes.index(close) + 1 :]
+        return expired or any(len(self._pending[c]) == len(self.symbols) for c in later)
+
+    async def _ask_rest_for_lagging(self) -> None:
+        """Before a group goes out without some symbols, ask REST once for their bars.
+
+        A closed kline lost with a dropped connection, or one that closed between a symbol's
+        backfill and the subscription taking effect, is otherwise only noticed at that symbol's
+        next kline, after the group went out without it: the bar would be dropped as late and
+        the symbol's window restarted. REST has every closed bar.
+        """
+        now = self._monotonic()
+        closes = sorted(self._pending)
+        for close in closes:
+            group = self._pending[close]
+            if len(group) == len(self.symbols) or close in self._asked_rest:
+                continue
+            if not self._due(close, closes, now):
+                continue
+            self._asked_rest.add(close)
+            for symbol in self.symbols:
+                expected = self._next_open.get(symbol)
+                if symbol in group or expected is None or expected >= close:
+                    continue
+                for bar in await self._fetch_closed(symbol, expected, close - 1):
+                    self._add(bar)
+
     def _flush(self, *, final: bool) -> list[BarEvent]:
         """Emit groups in close-time order: complete ones, expired ones, or (final) all known."""
         events: list[BarEvent] = []
         now = self._monotonic()
         closes = sorted(self._pending)
-        for index, close in enumerate(closes):
+        for close in closes:
             group = self._pending[close]
             complete = len(group) == len(self.symbols)
-            expired = now - self._first_seen[close] >= self.config.close_grace_s
-            later_complete = any(
-                len(self._pending[c]) == len(self.symbols) for c in closes[index + 1 :]
-            )
-            if not (complete or expired or later_complete or (final and self._settled(close))):
+            due = complete or self._due(close, closes, now)
+            if not (due or (final and self._settled(close))):
                 break
             if not complete:
                 missing = sorted(set(self.symbols) - set(group))
@@ -401,6 +431,7 @@ class HinanceFeed:
             events.append(BarEvent(close, bars, received_ms=int(time.time() * 1000)))
             del self._pending[close]
             del self._first_seen[close]
+            self._asked_rest.discard(close)
             self._last_close_ms = close
         return events
 

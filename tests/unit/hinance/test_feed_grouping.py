@@ -122,3 +122,36 @@ async def test_a_backfill_leaves_the_kline_in_progress_for_the_stream() -> None:
         HinanceConfig(symbols=(ETH, BTC)), rest=ListedRest([row(0), row(1)]), monotonic=Clock()
     )
     assert [b.open_time_ms for b in await fresh._fetch_closed(ETH, T0, None)] == [T0]
+
+
+async def test_rest_is_asked_for_a_lagging_symbol_before_its_group_goes_out_without_it() -> None:
+    # ETH's closed kline never came on the stream (it closed while the subscription was still
+    # being set up); before the grace lets BTC's bar go out alone, REST is asked once.
+    clock = Clock()
+    rest = ListedRest([row(0)])
+    feed = HinanceFeed(
+        HinanceConfig(symbols=(ETH, BTC), close_grace_s=0.5), rest=rest, monotonic=clock
+    )
+    feed._next_open = {ETH: T0, BTC: T0}
+    feed._add(bar(BTC, 0))
+    assert await feed._drain() == []  # within the grace: nothing asked, nothing out
+    clock.now += 0.6
+    with capture_logs() as logs:
+        (event,) = await feed._drain()
+    assert [b.symbol for b in event.bars] == [ETH, BTC]
+    assert not [entry for entry in logs if entry["event"] == "bar.missing"]
+
+
+async def test_a_bar_rest_does_not_have_either_goes_out_missing_after_one_ask() -> None:
+    clock = Clock()
+    rest = ListedRest([])
+    feed = HinanceFeed(
+        HinanceConfig(symbols=(ETH, BTC), close_grace_s=0.5), rest=rest, monotonic=clock
+    )
+    feed._next_open = {ETH: T0, BTC: T0}
+    feed._add(bar(BTC, 0))
+    clock.now += 0.6
+    with capture_logs() as logs:
+        (event,) = await feed._drain()
+    assert [b.symbol for b in event.bars] == [BTC]
+    assert [entry["symbols"] for entry in logs if entry["event"] == "bar.missing"] == [[ETH]]
