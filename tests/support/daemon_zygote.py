@@ -33,6 +33,7 @@ DAEMON_MODULES = (
     "trader.logging_setup",
     "trader.metrics",
     "trader.replay.batch",
+    "trader.replay.feature_plan",
     "trader.replay.paced",
     "trader.replay.plan",
     "trader.replay.progress",

@@ -22,9 +22,8 @@ from trader.engine.runner import RunTotals
 from trader.errors import LedgerError
 from trader.gc_pause import paused_gc
 from trader.ledger.records import EventRecord
+from trader.replay.feature_plan import PlannedEvent, plan_features
 from trader.replay.plan import (
-    PlannedEvent,
-    plan_features,
     plan_signals,
     precomputed_outputs,
     signal_lookup,

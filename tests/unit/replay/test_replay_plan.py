@@ -8,7 +8,7 @@ from adapters.replay import group_bars
 from tests.replay.support import synthetic_bars
 from trader.domain import Bar
 from trader.features.stream import FeatureStreamSet
-from trader.replay.plan import plan_features
+from trader.replay.feature_plan import plan_features
 
 ANCHOR = 1_751_860_800_000
 
@@ -73,7 +73,7 @@ def test_a_bar_of_another_interval_sends_the_caller_back_to_pushing() -> None:
 
 
 def test_the_gathered_clean_windows_are_those_the_pass_meets_in_order() -> None:
-    from trader.replay.plan import _clean_rows
+    from trader.replay.feature_plan import clean_rows
 
     events = group_bars(bad_feed())
     warm = {
@@ -82,7 +82,7 @@ def test_the_gathered_clean_windows_are_those_the_pass_meets_in_order() -> None:
     }
     for planned in (plan_features(events, streams()), plan_features(events[20:], streams(), warm)):
         assert planned is not None and planned.clean_rows is not None
-        walked = _clean_rows(list(planned))  # a plain list: found by walking the events
+        walked = clean_rows(list(planned))  # a plain list: found by walking the events
         gathered = planned.clean_rows
         assert gathered.symbols == walked.symbols and len(set(gathered.symbols)) == 2
         assert gathered.opens == walked.opens
