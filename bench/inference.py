@@ -6,6 +6,7 @@ per symbol). Profile figures are whole `Ensemble.decide` calls (history, members
 signals) with budgets off; `model_*` is the sum of the members' own call times.
 
 Usage: python bench/inference.py [--threads N] [--device cpu|cuda] [--batches 1,64]
+       [--cpu-dtype float32|bfloat16]
        [--max-seconds S] [--repeats N] [--kinds flag_trader,cgdt,...]
 """
 
@@ -148,6 +149,11 @@ def member_batch(rows: int, history: int, seed: int) -> MemberBatch:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=EnsembleConfig().torch_threads)
+    parser.add_argument(
+        "--cpu-dtype",
+        default=EnsembleConfig().cpu_dtype,
+        help="float32 or bfloat16 for FLAG-TRADER and CGDT on the CPU",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batches", default="1,64")
     parser.add_argument("--repeats", type=int, default=200)
@@ -165,7 +171,9 @@ def main() -> None:
 
     configure_logging(level="WARNING")  # logs to stderr, the JSON alone on stdout
     torch.set_num_threads(args.threads)
-    config = EnsembleConfig(device=args.device, torch_threads=args.threads)
+    config = EnsembleConfig(
+        device=args.device, torch_threads=args.threads, cpu_dtype=args.cpu_dtype
+    )
     device = select_device(config.device)
     batches = [int(b) for b in args.batches.split(",")]
     kinds = [k for k in args.kinds.split(",") if k]
@@ -191,7 +199,7 @@ def main() -> None:
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "dtype": config.cuda_dtype if device.type == "cuda" else "float32",
+        "dtype": config.cuda_dtype if device.type == "cuda" else config.cpu_dtype,
         "cuda_graphs": device.type == "cuda" and config.cuda_graphs,
         "windows": {
             name: member.window for name, member in members.items() if hasattr(member, "window")

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 KNOWN_KINDS = ("baseline_mlp", "cql", "cgdt", "flag_trader", "ppo_lstm")
 CUDA_DTYPES = ("bfloat16", "float16", "float32")
+CPU_DTYPES = ("float32", "bfloat16")
 
 
 class MemberConfig(BaseModel):
@@ -110,6 +111,7 @@ class EnsembleConfig(BaseModel):
     flag_trader_window: int = 0
     cgdt_window: int = 0
     cuda_dtype: str = "bfloat16"
+    cpu_dtype: str = "float32"
     cuda_graphs: bool = True
     cuda_graph_max_batch: int = 64
     profiles: dict[str, ProfileConfig] = Field(default_factory=_default_profiles)
@@ -147,6 +149,13 @@ class EnsembleConfig(BaseModel):
     def _cuda_dtype(cls, value: str) -> str:
         if value not in CUDA_DTYPES:
             raise ValueError(f"cuda_dtype must be one of {', '.join(CUDA_DTYPES)}, got {value!r}")
+        return value
+
+    @field_validator("cpu_dtype")
+    @classmethod
+    def _cpu_dtype(cls, value: str) -> str:
+        if value not in CPU_DTYPES:
+            raise ValueError(f"cpu_dtype must be one of {', '.join(CPU_DTYPES)}, got {value!r}")
         return value
 
     @model_validator(mode="after")

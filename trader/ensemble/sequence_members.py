@@ -3,13 +3,16 @@
 Both read the symbol's history the ensemble keeps (`MemberBatch.histories`), normalise it as
 their checkpoint was trained, group rows by window length (a symbol whose history is still
 short has a shorter window) and run the decision-only forward of `transformer.py`: through
-CUDA graphs at the full window on CUDA (bf16 by default), eagerly in float32 on the CPU.
+CUDA graphs at the full window on CUDA (bf16 by default), eagerly on the CPU in float32 (or in
+bf16 with `cpu_dtype = "bfloat16"`, on a CPU with AVX512-BF16 or AMX).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,10 +43,26 @@ LEGACY_TARGET_RETURN = 0.0
 
 
 def model_dtype(device: torch.device, config: EnsembleConfig) -> torch.dtype:
-    """Return bf16 (config.cuda_dtype) on CUDA, float32 on the CPU."""
+    """Return `cuda_dtype` (bf16) on CUDA, `cpu_dtype` (float32 unless asked) on the CPU."""
     if device.type == "cuda":
         return getattr(torch, config.cuda_dtype)
-    return torch.float32
+    dtype = getattr(torch, config.cpu_dtype)
+    if dtype is torch.bfloat16 and not cpu_has_bf16():
+        log.warning(
+            "ensemble.cpu_bf16_emulated",
+            reason="this CPU has neither AVX512-BF16 nor AMX: bf16 runs slower than float32",
+        )
+    return dtype
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Return whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _to(tensor: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

@@ -104,3 +104,32 @@ def test_wrong_kinds_are_refused() -> None:
         FlagTraderMember("x", cgdt, CPU, EnsembleConfig())
     with pytest.raises(CheckpointError, match="not cgdt"):
         CGDTMember("x", loaded("flag_trader", lora_flag(TINY_FLAG, 1)), CPU, EnsembleConfig())
+
+
+def test_cpu_bfloat16_runs_the_window_members_in_bf16_close_to_float32() -> None:
+    bf16 = EnsembleConfig(cpu_dtype="bfloat16")
+    assert model_dtype(CPU, bf16) is torch.bfloat16
+    model = lora_flag(TINY_FLAG.model_copy(update={"causal": True}), seed=9)
+    exact = FlagTraderMember("flag", loaded("flag_trader", model), CPU, EnsembleConfig())
+    fast = FlagTraderMember("flag", loaded("flag_trader", model), CPU, bf16)
+    assert fast.head[0].dtype is torch.bfloat16 and exact.head[0].dtype is torch.float32
+    rng = np.random.default_rng(10)
+    histories = [rng.normal(size=(16, 60)).astype(np.float32) for _ in range(8)]
+    batch = MemberBatch(
+        [f"S{i}" for i in range(8)],
+        np.stack([h[-1] for h in histories]),
+        np.zeros((8, 5), np.float32),
+        histories,
+    )
+    # bf16 keeps 8 bits of mantissa: probabilities move by a few thousandths at most.
+    np.testing.assert_allclose(fast.predict(batch), exact.predict(batch), atol=0.03)
+    torch.manual_seed(11)
+    cgdt = CGDT(TINY_CGDT).eval()
+    exact_cgdt = CGDTMember("cgdt", loaded("cgdt", cgdt), CPU, EnsembleConfig())
+    fast_cgdt = CGDTMember("cgdt", loaded("cgdt", cgdt), CPU, bf16)
+    np.testing.assert_allclose(fast_cgdt.predict(batch), exact_cgdt.predict(batch), atol=0.03)
+
+
+def test_an_unknown_cpu_dtype_is_refused() -> None:
+    with pytest.raises(ValueError, match="cpu_dtype must be one of float32, bfloat16"):
+        EnsembleConfig(cpu_dtype="float16")
