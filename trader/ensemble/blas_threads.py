@@ -1,8 +1,8 @@
 """Set how many threads numpy's BLAS uses (numpy has no API for it; threadpoolctl does).
 
-The MLP members run one small GEMM per 16-row block (`mlp_member`); OpenBLAS would split each
-over every core, and on a shared machine its threads spin more than they compute. Only speed
-depends on the thread count, never a result.
+The MLP members run one small matrix product per row (`mlp_member`); OpenBLAS would split
+large ones over every core, and on a shared machine its threads spin more than they compute.
+Only speed depends on the thread count, never a result.
 """
 
 from __future__ import annotations

@@ -149,8 +149,8 @@ class Normalizer:
 
 SINGLE_VECTOR_KINDS = frozenset({"baseline_mlp", "cql"})
 """Kinds that decide from the newest feature vector alone: no history, no recurrent state, and
-a row's output independent of the other rows in its batch (`mlp_member` evaluates 16-row
-blocks), so a replay may infer all their rows ahead in large batches."""
+a row's output independent of the other rows in its batch (`mlp_member` evaluates each row
+on its own), so a replay may infer all their rows ahead in large batches."""
 
 
 def single_vector_members(ensemble: Any) -> list[Any]:

@@ -7,24 +7,24 @@ from a numpy checkpoint (`trader.models.arrays`, the shipped `.safetensors` file
 never imported) or from a torch module (legacy `.pt` files, tests); both give the same layers.
 
 Every row's result is independent of the batch size and of the row's place in the batch, so
-a live decision (one symbol, zero-padded to one 16-row block) equals, bit for bit, the same row
-in the replay's 8,192-row batches. OpenBLAS does not give that by itself: which kernel path
-computes a row of `X @ W`, and so the order its float32 sums are taken in, depends on the row
-count and on the row's position (measured on OpenBLAS 0.3.31, Haswell kernels: rows in the
-first and second half of each 12-row panel, the 8/4-row and the 1–3-row remainders all round
-differently; with 2 threads the split moves with the row count too). So the rows are always
-evaluated in blocks of exactly `BLOCK_ROWS` = 16, transposed: each layer is one GEMM per block,
-Wᵀ (out × in) @ Xᵀ (in × 16), where the 16 rows are OpenBLAS's M dimension, one full 16-wide
-tile of its SGEMM micro-kernel (two 8-float AVX2 vectors): every row is a SIMD lane running
-the same FMA sequence, whatever its position, and every block is the same call whatever the
-batch. A short batch is padded with zero rows. LayerNorm statistics are a (1 × width) @
-(width × 16) product per block, equally lane-wise. tests/unit/ensemble/test_mlp_member.py and
-test_mlp_rows_eth.py check it (all 51,802 rows of the ETH file: live 16-row call = batch row,
-with 1 and with 2 BLAS threads).
+a live decision (one symbol) equals, bit for bit, the same row in the replay's 8,192-row
+batches. OpenBLAS does not give that by itself: which kernel path computes a row of `X @ W`,
+and so the order its float32 sums are taken in, depends on the row count and on the row's
+position (measured on OpenBLAS 0.3.31, Haswell kernels: rows in the first and second half of
+each 12-row panel, the 8/4-row and the 1–3-row remainders all round differently; with 2
+threads the split moves with the row count too). So every row is evaluated on its own:
+each layer is Wᵀ (out × in) @ x (in × 1), one matrix-vector product per row, the same call
+whatever the batch (numpy loops over the rows in C). The row cannot depend on other rows
+because no other row is in its call. This replaced 16-row blocks (one full SGEMM tile, lane-
+wise exact too): a single symbol's decision now does 1/16 of the arithmetic, 0.06 ms for
+both members against 0.14 ms, and the replay's 51,802 rows take about 0.1 s longer.
+tests/unit/ensemble/test_mlp_member.py and test_mlp_rows_eth.py check it (all 51,802 rows of
+the ETH file: a live one-row call equals the batch row, with 1 and with 2 BLAS threads).
 
-numpy's BLAS threads: a 16-row block is above OpenBLAS's threading threshold, and two threads
-on a busy 2-core machine spin more than they compute (CQL over 51,852 rows: 3.4 s CPU with 2
-threads against 0.38 s with one), so `Ensemble.from_config` limits them (`blas_threads`).
+numpy's BLAS threads: two threads on a busy 2-core machine spin more than they compute (CQL
+over 51,852 rows: 3.4 s CPU with 2 threads against 0.38 s with one, measured with 16-row
+blocks), so `Ensemble.from_config` limits them (`blas_threads`); a replay's large batches are
+split over the cores in threads instead (`run_mlp`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ from trader.ensemble.members import (
 )
 from trader.errors import CheckpointError
 
-BLOCK_ROWS = 16
+BLOCK_ROWS = 1
+"""Rows per matrix product: one, so no row shares a call (see the module docstring)."""
 SPLIT_MIN_ROWS = 4096
 SPLIT_PARTS = max(1, min(4, os.cpu_count() or 1))
 
@@ -232,7 +233,7 @@ def _columns(values: np.ndarray) -> np.ndarray:
 
 
 def as_float32(layers: Sequence[Layer]) -> list[Layer]:
-    """Return the layers in the evaluated layout: float32, transposed for (in × 16) blocks."""
+    """Return the layers in the evaluated layout: float32, transposed for (in × rows) blocks."""
     converted = []
     for layer in layers:
         if layer.op == "relu":
@@ -252,7 +253,7 @@ def as_float32(layers: Sequence[Layer]) -> list[Layer]:
 
 
 def run_mlp(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
-    """Evaluate stacked float32 layers on (B, in) inputs, 16 rows a block; return (N, B, out).
+    """Evaluate stacked float32 layers on (B, in) inputs, row by row; return (N, B, out).
 
     A batch of `SPLIT_MIN_ROWS` rows or more (a replay's) is cut at block boundaries into one
     part per core, evaluated in threads (numpy runs the GEMMs without the GIL): every block is
@@ -276,11 +277,11 @@ def _run_blocks(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
     blocks = -(-rows // BLOCK_ROWS)
     padded = np.zeros((blocks * BLOCK_ROWS, width), dtype=np.float32)  # zero rows fill the end
     padded[:rows] = inputs
-    # (1, blocks, in, 16): each block's rows as columns.
+    # (1, blocks, in, BLOCK_ROWS): each block's rows as columns.
     x = np.ascontiguousarray(padded.reshape(blocks, BLOCK_ROWS, width).transpose(0, 2, 1))[None]
     for layer in layers:
         if layer.op == "linear":
-            x = np.matmul(layer.weight, x)  # (N, 1, out, in) @ (·, blocks, in, 16)
+            x = np.matmul(layer.weight, x)  # (N, 1, out, in) @ (·, blocks, in, BLOCK_ROWS)
             x += layer.bias
         elif layer.op == "relu":
             np.maximum(x, 0.0, out=x)

@@ -1,6 +1,6 @@
 """The shipped MLPs on the ETH file: a live decision's outputs equal the replay's batch outputs.
 
-A live decision infers one symbol (one zero-padded 16-row block); the fast replay infers
+A live decision infers one symbol (one row); the fast replay infers
 8,192 rows a call. Every row of the file must come out bit for bit the same both ways (else the
 two paths' ledgers differ). The batch is also run in reverse order, so every row changes its
 place in its block; live calls are sampled (all 51,802 rows were checked once: 0 differ).
