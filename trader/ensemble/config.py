@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 KNOWN_KINDS = ("baseline_mlp", "cql", "cgdt", "flag_trader", "ppo_lstm")
 CUDA_DTYPES = ("bfloat16", "float16", "float32")
@@ -144,18 +151,14 @@ class EnsembleConfig(BaseModel):
             raise ValueError(f"window must be >= 0 (0 = the checkpoint's max_length), got {value}")
         return value
 
-    @field_validator("cuda_dtype")
+    @field_validator("cuda_dtype", "cpu_dtype")
     @classmethod
-    def _cuda_dtype(cls, value: str) -> str:
-        if value not in CUDA_DTYPES:
-            raise ValueError(f"cuda_dtype must be one of {', '.join(CUDA_DTYPES)}, got {value!r}")
-        return value
-
-    @field_validator("cpu_dtype")
-    @classmethod
-    def _cpu_dtype(cls, value: str) -> str:
-        if value not in CPU_DTYPES:
-            raise ValueError(f"cpu_dtype must be one of {', '.join(CPU_DTYPES)}, got {value!r}")
+    def _known_dtype(cls, value: str, info: ValidationInfo) -> str:
+        allowed = CUDA_DTYPES if info.field_name == "cuda_dtype" else CPU_DTYPES
+        if value not in allowed:
+            raise ValueError(
+                f"{info.field_name} must be one of {', '.join(allowed)}, got {value!r}"
+            )
         return value
 
     @model_validator(mode="after")
