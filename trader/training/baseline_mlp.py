@@ -95,18 +95,7 @@ def train_baseline_mlp(
                 "val_macro_f1": macro_f1(y_val, val_pred),
             }
             history.append(record)
-            improved = keeper.update(epoch, val_loss, model)
-            log.info(
-                "training_epoch.finished",
-                model="baseline_mlp",
-                **record,
-                best=improved,
-                seconds=round(time.perf_counter() - started, 2),
-            )
-            if keeper.should_stop:
-                log.info(
-                    "training.stopped_early", model="baseline_mlp", best_epoch=keeper.best_epoch
-                )
+            if keeper.end_epoch("baseline_mlp", epoch, val_loss, model, record, started):
                 break
         keeper.restore(model)
         model.eval()

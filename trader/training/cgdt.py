@@ -275,16 +275,9 @@ def train_cgdt(
             val_logits = predict_windows(val_windows, val_rows, forward, config.eval_batch_size)
             record = _score(epoch, sums / config.steps_per_epoch, val_logits, data, val_rows)
             history.append(record)
-            improved = keeper.update(epoch, record["val_loss"], _Pair(model, critic))
-            log.info(
-                "training_epoch.finished",
-                model="cgdt",
-                **record,
-                best=improved,
-                seconds=round(time.perf_counter() - started, 2),
-            )
-            if keeper.should_stop:
-                log.info("training.stopped_early", model="cgdt", best_epoch=keeper.best_epoch)
+            if keeper.end_epoch(
+                "cgdt", epoch, record["val_loss"], _Pair(model, critic), record, started
+            ):
                 break
         keeper.restore(_Pair(model, critic))
         model.eval()

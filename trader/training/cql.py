@@ -147,16 +147,7 @@ def train_cql(
                 "val_hold_share": float(np.mean(chosen == HOLD)),
             }
             history.append(record)
-            improved = keeper.update(epoch, val_reward, policy)
-            log.info(
-                "training_epoch.finished",
-                model="cql",
-                **record,
-                best=improved,
-                seconds=round(time.perf_counter() - started, 2),
-            )
-            if keeper.should_stop:
-                log.info("training.stopped_early", model="cql", best_epoch=keeper.best_epoch)
+            if keeper.end_epoch("cql", epoch, val_reward, policy, record, started):
                 break
         keeper.restore(policy)
         policy.eval()

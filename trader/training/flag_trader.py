@@ -149,18 +149,7 @@ def train_flag_trader(
             record = _score(epoch, total / config.steps_per_epoch, val_logits, labels[val_rows])
             record["val_rows"] = len(val_rows)
             history.append(record)
-            improved = keeper.update(epoch, record["val_loss"], model)
-            log.info(
-                "training_epoch.finished",
-                model="flag_trader",
-                **record,
-                best=improved,
-                seconds=round(time.perf_counter() - started, 2),
-            )
-            if keeper.should_stop:
-                log.info(
-                    "training.stopped_early", model="flag_trader", best_epoch=keeper.best_epoch
-                )
+            if keeper.end_epoch("flag_trader", epoch, record["val_loss"], model, record, started):
                 break
         keeper.restore(model)
         model.eval()

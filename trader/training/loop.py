@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
+import structlog
 import torch
 from torch import nn
+
+log = structlog.get_logger(__name__)
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -97,6 +102,29 @@ class BestKeeper:
         else:
             self.stale_epochs += 1
         return better
+
+    def end_epoch(
+        self,
+        kind: str,
+        epoch: int,
+        score: float,
+        module: nn.Module,
+        record: dict[str, Any],
+        started: float,
+    ) -> bool:
+        """Record an epoch's score and log its line (`started`: its perf_counter at the start);
+        return True when `patience` epochs passed without improvement (training stops)."""
+        improved = self.update(epoch, score, module)
+        log.info(
+            "training_epoch.finished",
+            model=kind,
+            **record,
+            best=improved,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+        if self.should_stop:
+            log.info("training.stopped_early", model=kind, best_epoch=self.best_epoch)
+        return self.should_stop
 
     @property
     def should_stop(self) -> bool:

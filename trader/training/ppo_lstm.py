@@ -372,16 +372,7 @@ def train_ppo_lstm(
                 "val_hold_share": float(np.mean(val["actions"] == HOLD)),
             }
             history.append(record)
-            improved = keeper.update(epoch, val["total_return"], model)
-            log.info(
-                "training_epoch.finished",
-                model="ppo_lstm",
-                **record,
-                best=improved,
-                seconds=round(time.perf_counter() - started, 2),
-            )
-            if keeper.should_stop:
-                log.info("training.stopped_early", model="ppo_lstm", best_epoch=keeper.best_epoch)
+            if keeper.end_epoch("ppo_lstm", epoch, val["total_return"], model, record, started):
                 break
         keeper.restore(model)
         test = greedy_run(model, data, data.split.test, config.env, device)
