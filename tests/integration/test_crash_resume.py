@@ -28,13 +28,12 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.support.checkpoints import low_latency_profile, write_low_latency_checkpoints
+from tests.support.checkpoints import write_low_latency_checkpoints
 from tests.support.kill_harness import (
-    RISK,
-    VENUE,
     Zygote,
     alive,
     clean_environment,
+    kill_test_config,
     kill_when,
     ledger_facts,
     log_events,
@@ -54,23 +53,14 @@ PACED_SPEED = 300 / 0.010
 def write_config(
     directory: Path, checkpoints: dict[str, Path], synchronous: str, url: str | None = None
 ) -> Path:
-    """Write a finite, unpaced synthetic-market config; the ledger is in `directory` or `url`."""
+    """Write a finite, paced synthetic-market config; the ledger is in `directory` or `url`."""
     directory.mkdir(parents=True, exist_ok=True)
-    table: dict[str, Any] = {
+    table: dict[str, Any] = kill_test_config(checkpoints, "INFO") | {
         "market": {"bars": BARS, "speed": PACED_SPEED},
-        "venue": VENUE,
-        "risk": RISK,
         "ledger": {
             "url": url or f"sqlite:///{directory / 'ledger.db'}",
             "sqlite_synchronous": synchronous,
         },
-        "bus": {"redis_url": ""},
-        "run": {"heartbeat_s": 0.2},
-        "ensemble": {
-            "torch_threads": 1,
-            "profiles": {"low-latency": low_latency_profile(checkpoints)},
-        },
-        "logging": {"json_lines": True, "level": "INFO"},
     }
     path = directory / "trader.toml"
     path.write_text(tomli_w.dumps(table))

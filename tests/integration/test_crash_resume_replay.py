@@ -20,8 +20,14 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.support.checkpoints import low_latency_profile, write_low_latency_checkpoints
-from tests.support.kill_harness import RISK, VENUE, EventCounter, Zygote, alive, ledger_facts
+from tests.support.checkpoints import write_low_latency_checkpoints
+from tests.support.kill_harness import (
+    EventCounter,
+    Zygote,
+    alive,
+    kill_test_config,
+    ledger_facts,
+)
 
 COMMIT_EVENTS = 4096  # trader.replay.batch.WRITE_EVENTS
 REPLAY_BARS = 4600  # two ledger transactions: 4096 events, then 504
@@ -63,17 +69,7 @@ def replay_feed(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def write_replay_config(directory: Path, checkpoints: dict[str, Path]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    table: dict[str, Any] = {
-        "risk": RISK,
-        "venue": VENUE,
-        "bus": {"redis_url": ""},
-        "run": {"heartbeat_s": 0.2},
-        "ensemble": {
-            "torch_threads": 1,
-            "profiles": {"low-latency": low_latency_profile(checkpoints)},
-        },
-        "logging": {"json_lines": True, "level": "WARNING"},
-    }
+    table: dict[str, Any] = kill_test_config(checkpoints, "WARNING")
     path = directory / "replay.toml"
     path.write_text(tomli_w.dumps(table))
     return path

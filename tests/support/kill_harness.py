@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from tests.support.checkpoints import low_latency_profile
 from trader.ledger.store import LedgerStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,6 +25,22 @@ REPO = Path(__file__).resolve().parents[2]
 # denies often (one order per 20 minutes), so a resume must restore all of that exactly.
 VENUE = {"latency_ms": 400_000, "participation_cap": "0.0003", "order_ttl_bars": 2}
 RISK = {"min_confidence": 0.0, "max_orders_per_window": 1, "order_rate_window_s": 1200}
+
+
+def kill_test_config(checkpoints: dict[str, Path], log_level: str) -> dict[str, Any]:
+    """Return the config table both kill tests share: that venue and risk, no bus, heartbeats
+    every 0.2 s, the tests' low-latency profile, JSON log lines at `log_level`."""
+    return {
+        "venue": VENUE,
+        "risk": RISK,
+        "bus": {"redis_url": ""},
+        "run": {"heartbeat_s": 0.2},
+        "ensemble": {
+            "torch_threads": 1,
+            "profiles": {"low-latency": low_latency_profile(checkpoints)},
+        },
+        "logging": {"json_lines": True, "level": log_level},
+    }
 
 
 def clean_environment() -> dict[str, str]:
