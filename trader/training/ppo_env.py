@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.simulated import OrderRejectedError, SimulatedVenue, SimulatedVenueConfig, SymbolSpec
 from adapters.simulated.filters import round_down
-from trader.domain import Bar, Order, OrderType, Side, to_decimal
+from trader.domain import Order, OrderType, Side, to_decimal
 from trader.errors import DataError
 from trader.training.dataset import BUY, SELL, LabeledDataset
 
@@ -107,7 +107,7 @@ class VenueEnv:
         self.sequence = 0
         self.entry_cost = 0.0
         self.first_price = float(data.close[start_row])
-        run_now(self.venue.on_bars([self._bar(int(data.series_row[start_row]))]))
+        run_now(self.venue.on_bars([self.series.bar(int(data.series_row[start_row]))]))
         self.value = self._value(self.first_price)
         self.fees = 0.0
         self.trades = 0
@@ -121,7 +121,7 @@ class VenueEnv:
         self._order(action)
         bar_index = int(self.dataset.series_row[self.row]) + 1
         if bar_index < len(self.series):
-            for fill in run_now(self.venue.on_bars([self._bar(bar_index)])):
+            for fill in run_now(self.venue.on_bars([self.series.bar(bar_index)])):
                 self._book(fill.side, float(fill.quantity), float(fill.price))
                 self.fees += float(fill.fee)
         else:
@@ -172,19 +172,6 @@ class VenueEnv:
         return float(self.venue.position(self.spec.symbol))
 
     # -- internals -------------------------------------------------------------------------------
-
-    def _bar(self, index: int) -> Bar:
-        s = self.series
-        return Bar(
-            symbol=s.symbol,
-            interval_s=s.interval_s,
-            open_time_ms=int(s.open_time_ms[index]),
-            open=float(s.open[index]),
-            high=float(s.high[index]),
-            low=float(s.low[index]),
-            close=float(s.close[index]),
-            volume=float(s.volume[index]),
-        )
 
     def _value(self, price: float) -> float:
         return self.cash + self.position * price
