@@ -80,13 +80,8 @@ async def run_daemon(settings: Any) -> Any:
 
     assembly = await assemble(settings)
     await assembly.bus.start()
-    runner = Runner(
-        run_id=assembly.run.run_id,
-        pipeline=assembly.pipeline,
-        feed=assembly.feed,
-        ledger=assembly.ledger,
-        bus=assembly.bus,
-        since_ms=assembly.since_ms,
+    runner = Runner.for_assembly(
+        assembly,
         heartbeat_s=0,  # beats come from the scheduler's heartbeat job
         stop_after_events=settings.run.stop_after_bars,
     )

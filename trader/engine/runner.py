@@ -10,6 +10,7 @@ import contextlib
 import signal
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,6 +22,9 @@ from trader.engine.publishing import publish_event
 from trader.errors import LedgerError
 from trader.ledger.records import EventRecord
 from trader.ledger.store import LedgerStore
+
+if TYPE_CHECKING:
+    from trader.engine.assembly import Assembly
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +80,27 @@ class Runner:
         self.totals = RunTotals()
         self.last_event_wall_s = time.monotonic()
         self.ledger_healthy = True
+
+    @classmethod
+    def for_assembly(
+        cls,
+        assembly: Assembly,
+        *,
+        heartbeat_s: float,
+        stop_after_events: int = 0,
+        feed: Feed | None = None,
+    ) -> Runner:
+        """Return the runner of an assembled run (its feed unless `feed` wraps or replaces it)."""
+        return cls(
+            run_id=assembly.run.run_id,
+            pipeline=assembly.pipeline,
+            feed=feed if feed is not None else assembly.feed,
+            ledger=assembly.ledger,
+            bus=assembly.bus,
+            since_ms=assembly.since_ms,
+            heartbeat_s=heartbeat_s,
+            stop_after_events=stop_after_events,
+        )
 
     def request_stop(self, reason: str = "signal") -> None:
         """Ask the loop to stop after the event in flight."""

@@ -208,15 +208,11 @@ async def _replay(
             total = len(event_list(assembly.since_ms)) if event_list else 0
             with _progress(progress, total) as advance:
                 feed = _CountingFeed(PacedFeed(assembly.feed, speed), advance)
-                runner = Runner(
-                    run_id=run_id,
-                    pipeline=assembly.pipeline,
-                    feed=feed,  # type: ignore[arg-type]
-                    ledger=assembly.ledger,
-                    bus=assembly.bus,
-                    since_ms=assembly.since_ms,
+                runner = Runner.for_assembly(
+                    assembly,
                     heartbeat_s=settings.run.heartbeat_s,
                     stop_after_events=settings.run.stop_after_bars,
+                    feed=feed,  # type: ignore[arg-type]
                 )
                 if handle_signals:
                     runner.install_signal_handlers()

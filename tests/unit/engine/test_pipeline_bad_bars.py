@@ -18,15 +18,7 @@ async def run_events(tmp_path: Path, events: list[BarEvent]) -> tuple[Path, dict
     feed = ListFeed(events, [spec.symbol], config.market.interval_s)
     venue = SimulatedVenue(config.venue, [spec])
     assembly = await assemble(config, feed=feed, venue=venue, mode="replay")
-    runner = Runner(
-        run_id=assembly.run.run_id,
-        pipeline=assembly.pipeline,
-        feed=feed,
-        ledger=assembly.ledger,
-        bus=assembly.bus,
-        since_ms=assembly.since_ms,
-        heartbeat_s=60,
-    )
+    runner = Runner.for_assembly(assembly, heartbeat_s=60)
     await runner.run()
     assembly.ledger.close()
     return tmp_path / "ledger.db", assembly.pipeline.features.counters()

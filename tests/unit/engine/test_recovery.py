@@ -54,16 +54,7 @@ async def snapshot(assembly: Assembly) -> dict[str, Any]:
 
 async def stop_after(config: Any, events: int) -> dict[str, Any]:
     assembly = await assemble(config)
-    runner = Runner(
-        run_id=assembly.run.run_id,
-        pipeline=assembly.pipeline,
-        feed=assembly.feed,
-        ledger=assembly.ledger,
-        bus=assembly.bus,
-        since_ms=assembly.since_ms,
-        heartbeat_s=60.0,
-        stop_after_events=events,
-    )
+    runner = Runner.for_assembly(assembly, heartbeat_s=60.0, stop_after_events=events)
     totals = await runner.run()
     assert totals.events == events
     try:
