@@ -62,15 +62,7 @@ def reset(
             return
         for change in changes:
             store.record_risk_override(
-                report["run_id"],
-                new_state.to_dict(),
-                RiskEventRecord(
-                    change.time_ms,
-                    str(change.from_state),
-                    str(change.to_state),
-                    str(change.code),
-                    change.reason,
-                ),
+                report["run_id"], new_state.to_dict(), RiskEventRecord.from_change(change)
             )
             typer.echo(change.reason)
     finally:

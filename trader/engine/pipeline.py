@@ -253,15 +253,7 @@ class Pipeline:
                 to_state=str(change.to_state),
                 reason=change.reason,
             )
-            work.risk_events.append(
-                RiskEventRecord(
-                    change.time_ms,
-                    str(change.from_state),
-                    str(change.to_state),
-                    str(change.code),
-                    change.reason,
-                )
-            )
+            work.risk_events.append(RiskEventRecord.from_change(change))
 
     def _is_fresh(self, bar: Bar, now_ms: int) -> bool:
         limit_ms = self.risk_config.stale_after_intervals * bar.interval_s * 1000

@@ -57,6 +57,17 @@ class RiskEventRecord:
     code: str
     reason: str
 
+    @classmethod
+    def from_change(cls, change: Any) -> "RiskEventRecord":
+        """Return the record of a `risk.brake.StateChange` (its states and code as words)."""
+        return cls(
+            change.time_ms,
+            str(change.from_state),
+            str(change.to_state),
+            str(change.code),
+            change.reason,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class OrderUpdate:
