@@ -14,10 +14,13 @@ from decimal import Decimal
 
 import numpy as np
 
+from trader.training.dataset import ACTION_NAMES
+from trader.training.metrics import accuracy, always_hold_accuracy, confusion_matrix, macro_f1
+
 SECONDS_PER_YEAR = 365 * 24 * 3600
 LABEL_HORIZON_BARS = 5
 LABEL_THRESHOLD = 0.002
-ACTIONS = ("SELL", "HOLD", "BUY")
+ACTIONS = ACTION_NAMES  # action words in code order (0, 1, 2)
 
 
 def periods_per_year(interval_s: int) -> float:
@@ -170,18 +173,14 @@ def classification(true: np.ndarray, predicted: np.ndarray) -> dict[str, object]
             "always_hold_accuracy": None,
             "confusion_matrix": None,
         }
-    matrix = np.bincount(true * 3 + predicted, minlength=9).reshape(3, 3)
-    tp = np.diag(matrix).astype(np.float64)
-    denominator = 2 * tp + (matrix.sum(axis=0) - tp) + (matrix.sum(axis=1) - tp)
-    f1 = np.divide(2 * tp, denominator, out=np.zeros(3), where=denominator > 0)
     return {
         "labelled_signals": len(true),
-        "accuracy": float(np.mean(true == predicted)),
-        "macro_f1": float(f1.mean()),
-        "always_hold_accuracy": float(np.mean(true == 1)),
+        "accuracy": accuracy(true, predicted),
+        "macro_f1": macro_f1(true, predicted),
+        "always_hold_accuracy": always_hold_accuracy(true),
         "confusion_matrix": {
             "rows_true_columns_predicted": list(ACTIONS),
-            "counts": matrix.tolist(),
+            "counts": confusion_matrix(true, predicted).tolist(),
         },
     }
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from trader.errors import DataError
+from trader.replay.metrics import sharpe
 from trader.training.config import BacktestConfig
 from trader.training.dataset import BUY, HOLD, SELL, LabeledDataset
 
@@ -36,17 +37,6 @@ def positions_from_actions(actions: np.ndarray, start: float = 0.0) -> np.ndarra
     last = np.maximum.accumulate(np.where(decided, np.arange(len(acts)), -1))
     targets = (acts == BUY).astype(np.float64)
     return np.where(last >= 0, targets[np.maximum(last, 0)], start)
-
-
-def sharpe_ratio(returns: np.ndarray, periods_per_year: float) -> float:
-    """Return mean / std (sample) × √periods_per_year; 0 when there is no variation."""
-    values = np.asarray(returns, dtype=np.float64)
-    if len(values) < 2:
-        return 0.0
-    deviation = float(values.std(ddof=1))
-    if not np.isfinite(deviation) or deviation <= 1e-15:
-        return 0.0
-    return float(values.mean() / deviation * np.sqrt(periods_per_year))
 
 
 @dataclass(frozen=True)
@@ -99,12 +89,12 @@ def backtest(
     return BacktestResult(
         bars=len(returns),
         total_return=float(np.prod(1.0 + net) - 1.0),
-        sharpe=sharpe_ratio(net, periods_per_year),
+        sharpe=sharpe(net, periods_per_year),
         trades=int(np.count_nonzero(changes)),
         exposure=float(positions.mean()),
         fees_paid=float(fee_rate * changes.sum()),
         buy_and_hold_return=float(np.prod(1.0 + hold) - 1.0),
-        buy_and_hold_sharpe=sharpe_ratio(hold, periods_per_year),
+        buy_and_hold_sharpe=sharpe(hold, periods_per_year),
     )
 
 
@@ -178,10 +168,10 @@ def _portfolio(
     return BacktestResult(
         bars=len(grid),
         total_return=float(np.prod(1.0 + net) - 1.0),
-        sharpe=sharpe_ratio(net, periods),
+        sharpe=sharpe(net, periods),
         trades=int(sum(r["trades"] for r in results)),
         exposure=float(np.average([r["exposure"] for r in results], weights=bars)),
         fees_paid=float(np.mean([r["fees_paid"] for r in results])),
         buy_and_hold_return=float(np.prod(1.0 + hold) - 1.0),
-        buy_and_hold_sharpe=sharpe_ratio(hold, periods),
+        buy_and_hold_sharpe=sharpe(hold, periods),
     ).to_dict()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from trader.errors import DataError
+from trader.replay.metrics import sharpe
 from trader.training import backtest, backtest_rows, bars_per_year, dataset_from_series
-from trader.training.backtest import positions_from_actions, sharpe_ratio
+from trader.training.backtest import positions_from_actions
 
 from .builders import START_MS, random_walk, series_from_closes
 
@@ -54,7 +55,7 @@ def test_annualisation_for_five_minute_bars() -> None:
     assert bars_per_year(300) == 105_120
     values = np.array([0.001, -0.0005, 0.002, 0.0])
     expected = values.mean() / values.std(ddof=1) * np.sqrt(105_120)
-    assert sharpe_ratio(values, 105_120) == pytest.approx(expected)
+    assert sharpe(values, 105_120) == pytest.approx(expected)
 
 
 def test_backtest_rows_runs_each_series_and_averages_them() -> None:
