@@ -45,8 +45,6 @@ from trader.ensemble.members import (
 )
 from trader.errors import CheckpointError
 
-BLOCK_ROWS = 1
-"""Rows per matrix product: one, so no row shares a call (see the module docstring)."""
 SPLIT_MIN_ROWS = 4096
 SPLIT_PARTS = max(1, min(4, os.cpu_count() or 1))
 
@@ -228,12 +226,12 @@ def center_before_norms(layers: Sequence[Layer]) -> list[Layer]:
 
 
 def _columns(values: np.ndarray) -> np.ndarray:
-    """(N, 1, width) → float32 (N, 1, width, 1): one value per feature row of a block."""
+    """(N, 1, width) → float32 (N, 1, width, 1): a column, as a row's vector is one."""
     return np.ascontiguousarray(values.transpose(0, 2, 1)[:, None], dtype=np.float32)
 
 
 def as_float32(layers: Sequence[Layer]) -> list[Layer]:
-    """Return the layers in the evaluated layout: float32, transposed for (in × rows) blocks."""
+    """Return the layers in the evaluated layout: float32, as columns for one row's vector."""
     converted = []
     for layer in layers:
         if layer.op == "relu":
@@ -255,33 +253,27 @@ def as_float32(layers: Sequence[Layer]) -> list[Layer]:
 def run_mlp(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
     """Evaluate stacked float32 layers on (B, in) inputs, row by row; return (N, B, out).
 
-    A batch of `SPLIT_MIN_ROWS` rows or more (a replay's) is cut at block boundaries into one
-    part per core, evaluated in threads (numpy runs the GEMMs without the GIL): every block is
-    still the same call, so the rows are the same bits.
+    A batch of `SPLIT_MIN_ROWS` rows or more (a replay's) is cut into one part per core,
+    evaluated in threads (numpy runs the products without the GIL): every row is still the
+    same call, so it is the same bits.
     """
     inputs = np.asarray(inputs, dtype=np.float32)
     parts = min(SPLIT_PARTS, len(inputs) // SPLIT_MIN_ROWS + 1)
     if parts < 2:
-        return _run_blocks(layers, inputs)
+        return _run_rows(layers, inputs)
     step = -(-len(inputs) // parts)
-    step = -(-step // BLOCK_ROWS) * BLOCK_ROWS
     chunks = [inputs[start : start + step] for start in range(0, len(inputs), step)]
     with ThreadPoolExecutor(len(chunks), thread_name_prefix="mlp") as pool:
-        results = list(pool.map(lambda chunk: _run_blocks(layers, chunk), chunks))
+        results = list(pool.map(lambda chunk: _run_rows(layers, chunk), chunks))
     return np.concatenate(results, axis=1)
 
 
-def _run_blocks(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
-    inputs = np.asarray(inputs, dtype=np.float32)
-    rows, width = inputs.shape
-    blocks = -(-rows // BLOCK_ROWS)
-    padded = np.zeros((blocks * BLOCK_ROWS, width), dtype=np.float32)  # zero rows fill the end
-    padded[:rows] = inputs
-    # (1, blocks, in, BLOCK_ROWS): each block's rows as columns.
-    x = np.ascontiguousarray(padded.reshape(blocks, BLOCK_ROWS, width).transpose(0, 2, 1))[None]
+def _run_rows(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
+    # (1, rows, in, 1): each row a column vector, so each layer is one product per row.
+    x = np.ascontiguousarray(inputs, dtype=np.float32)[None, :, :, None]
     for layer in layers:
         if layer.op == "linear":
-            x = np.matmul(layer.weight, x)  # (N, 1, out, in) @ (·, blocks, in, BLOCK_ROWS)
+            x = np.matmul(layer.weight, x)  # (N, 1, out, in) @ (·, rows, in, 1)
             x += layer.bias
         elif layer.op == "relu":
             np.maximum(x, 0.0, out=x)
@@ -293,8 +285,7 @@ def _run_blocks(layers: Sequence[Layer], inputs: np.ndarray) -> np.ndarray:
             x /= np.sqrt(variance, out=variance)
             x *= layer.weight
             x += layer.bias
-    networks, _blocks, outputs, _rows = x.shape
-    return x.transpose(0, 1, 3, 2).reshape(networks, blocks * BLOCK_ROWS, outputs)[:, :rows]
+    return x[..., 0]  # (N, rows, out)
 
 
 class MlpMember(MemberBase):

@@ -12,7 +12,7 @@ import torch
 
 from tests.unit.ensemble.builders import batch, busy_baseline, loaded, normalization
 from trader.ensemble.members import MemberBatch, TorchMember
-from trader.ensemble.mlp_member import BLOCK_ROWS, MlpMember
+from trader.ensemble.mlp_member import MlpMember
 from trader.errors import CheckpointError
 from trader.models import CQLConfig, CQLPolicy, PPOActorCritic, load, load_arrays, save_checkpoint
 from trader.models.kinds import LEGACY_ANCHOR_MS
@@ -34,7 +34,7 @@ def member_pair(kind: str, tmp_path: Path) -> tuple[MlpMember, MlpMember]:
     return arrays, MlpMember(kind, load(path), cql_temperature=0.5)
 
 
-@pytest.mark.parametrize("rows", sorted({1, BLOCK_ROWS, 37}))  # one row, one block, many
+@pytest.mark.parametrize("rows", [1, 37])  # a live decision, a batch
 @pytest.mark.parametrize("kind", ["baseline_mlp", "cql"])
 def test_fast_path_equals_the_torch_module(kind: str, rows: int) -> None:
     module = busy_baseline(1) if kind == "baseline_mlp" else cql_policy(2)
