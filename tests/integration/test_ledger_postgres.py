@@ -57,6 +57,19 @@ def test_postgresql_and_sqlite_ledgers_have_the_same_digest(pg_store, tmp_path):
         assert build_status(pg_store, now_ms=now) == build_status(sqlite_store, now_ms=now)
 
 
+def test_a_negative_zero_probability_digests_alike_on_both(pg_store, tmp_path):
+    # PostgreSQL keeps -0.0 while SQLite reads it back as 0.0: the digest hashes both as 0.0.
+    events = make_events(count=5)
+    signal, *others = events[4].signals
+    zeroed = dataclasses.replace(signal, confidence=-0.0, probabilities=(-0.0, 0.5, 0.5))
+    events[4] = dataclasses.replace(events[4], signals=(zeroed, *others))
+    pg_store.write_events(events)
+    with LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}") as sqlite_store:
+        sqlite_store.begin_run(make_run())
+        sqlite_store.write_events(events)
+        assert pg_store.digest() == sqlite_store.digest()
+
+
 def test_money_round_trips_exactly(pg_store):
     event = make_events(count=1)[0]
     assert event.equity is not None

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -125,6 +126,7 @@ def test_a_ledger_made_before_migrations_is_adopted_with_its_rows(tmp_path: Path
     LEDGER_METADATA.create_all(engine, tables=initial)  # the store before migrations existed
     engine.dispose()
     connection = sqlite3.connect(db)
+    connection.execute("ALTER TABLE signals DROP COLUMN member_latencies_ms")  # added by 0003
     connection.execute(
         "INSERT INTO runs (run_id, mode, profile, started_ms, config_json, initial_cash, "
         "quote_currency, status) VALUES ('old', 'replay', 'p', 1, '{}', '100', 'USDT', 'stopped')"
@@ -178,6 +180,82 @@ def test_a_failed_upgrade_leaves_no_table_behind(tmp_path: Path) -> None:
         assert inspect(engine).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def signal_texts(url: str) -> dict[str, tuple[str, str | None]]:
+    """Return each signal's members text and member latencies (None without that column)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            columns = {column["name"] for column in inspect(connection).get_columns("signals")}
+            latencies = "member_latencies_ms" if "member_latencies_ms" in columns else "NULL"
+            rows = connection.execute(
+                text(f"SELECT signal_id, CAST(members AS TEXT), {latencies} FROM signals")
+            )
+            return {signal_id: (members, latency) for signal_id, members, latency in rows}
+    finally:
+        engine.dispose()
+
+
+def members_as_0002_wrote_them(members_text: str, latencies_text: str) -> str:
+    """Return members with each latency inside, after its probabilities (the 0002 writer)."""
+    members = orjson.loads(members_text)
+    latencies = orjson.loads(latencies_text)
+    assert len(members) == len(latencies) > 0
+    return orjson.dumps(
+        [
+            {
+                "name": member["name"],
+                "weight": member["weight"],
+                "probabilities": member["probabilities"],
+                "latency_ms": latency,
+                "included": member["included"],
+                "reason": member["reason"],
+            }
+            for member, latency in zip(members, latencies, strict=True)
+        ]
+    ).decode()
+
+
+def migrate(url: str, revision: str) -> None:
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            command.downgrade(alembic_config(connection=connection), revision)
+    finally:
+        engine.dispose()
+
+
+def assert_member_latencies_move_both_ways(url: str) -> None:
+    with LedgerStore(url) as store:
+        store.begin_run(make_run())
+        # Over 5,000 signals: the data migration's batches (BATCH_ROWS) meet a boundary.
+        store.write_events(make_events(count=2_600))
+        digest = store.digest()
+    at_head = signal_texts(url)
+    assert len(at_head) > 5_000
+    assert all("latency_ms" not in members for members, _ in at_head.values())
+
+    migrate(url, "0002")  # a ledger at 0002: latencies inside members, as its writer put them
+    assert signal_texts(url) == {
+        signal_id: (members_as_0002_wrote_them(members, latencies), None)
+        for signal_id, (members, latencies) in at_head.items()
+    }
+
+    assert upgrade_ledger(url) == ("0002", head_revision())
+    assert signal_texts(url) == at_head  # latencies moved out, members otherwise unchanged
+    with LedgerStore(url, create=False) as store:
+        assert store.digest() == digest
+
+
+def test_member_latencies_move_out_of_members_and_back_on_sqlite(tmp_path: Path) -> None:
+    assert_member_latencies_move_both_ways(f"sqlite:///{tmp_path / 'ledger.db'}")
+
+
+@pytest.mark.postgres
+def test_member_latencies_move_out_of_members_and_back_on_postgresql() -> None:
+    with scratch_schema("mig_lat") as url:
+        assert_member_latencies_move_both_ways(url)
 
 
 @pytest.fixture

@@ -21,17 +21,15 @@ STREAM = 1e9  # paced "as fast as it goes" through the streaming Runner
 
 
 def signal_rows(db: Path) -> list[tuple]:
-    """Return every signal with its member outputs, without the wall-clock latencies."""
+    """Return every signal with its member outputs, without the wall-clock latencies (which
+    are in `member_latencies_ms`, not in `members`)."""
     result = []
     for row in rows(
         db,
         "SELECT signal_id, event_close_ms, bar_open_time_ms, decided_at_ms, action, confidence,"
         " p_sell, p_hold, p_buy, abstained, note, members FROM signals ORDER BY signal_id",
     ):
-        members = json.loads(row[-1])
-        for member in members:
-            member.pop("latency_ms")
-        result.append((*row[:-1], members))
+        result.append((*row[:-1], json.loads(row[-1])))
     return result
 
 

@@ -1,13 +1,17 @@
 """A sha256 over the ledger's deterministic contents, equal across SQLite and PostgreSQL.
 
 Wall-clock fields (run start, heartbeat, end, status, config text, decision times and model
-latencies) are left out; amounts are hashed in canonical decimal text, bar prices as exact float
-text and probabilities rounded to 1e-9. Rows are sorted in Python, so collation cannot differ.
-Each table is converted a column at a time (trader/ledger/digest_forms.py), in C where possible.
+latencies) are left out. Values are hashed as stored, as orjson writes them: floats (bar prices,
+probabilities, which the ensemble rounds to 1e-9 before they are written) as their shortest
+exact text (inf and NaN as null), `members` as the JSON text written. Only where the two
+databases' drivers return different types is a column brought to one form: booleans and
+`members` by a cast in SQL, floats with -0.0 as 0.0 (SQLite keeps no -0.0), amounts as canonical
+decimal text (trader/ledger/digest_forms.py). Rows are sorted in Python, so collation cannot
+differ. Each table's rows are hashed on their own; the digest hashes those tables' digests.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -15,11 +19,19 @@ import orjson
 from sqlalchemy import Connection
 
 from trader.gc_pause import paused_gc
-from trader.ledger.digest_forms import Decimals, Form, exact_floats, flags, floats9, members, same
+from trader.ledger.digest_forms import Decimals
 
-# The canonical forms (trader/ledger/digest_forms.py): the value as stored, bool, canonical
-# decimal text, exact float text, float rounded to 1e-9, and a signal's members.
-S, B, D, F, P, M = "same", "flag", "decimal", "exact_float", "float9", "members"
+# How each column is selected: as stored; a boolean as 0 or 1; a float with -0.0 as 0.0; an
+# amount (converted to canonical decimal text in Python); JSON as the text written.
+S, B, F, D, J = "same", "flag", "float", "decimal", "json"
+SELECTED = {
+    S: "{}",
+    B: "CAST({} AS INTEGER)",
+    F: "CASE WHEN {0} = 0 THEN 0.0 ELSE {0} END",
+    D: "{}",
+    J: "CAST({} AS TEXT)",
+}
+"""The SQL selecting a column of each form (SQLite and PostgreSQL alike)."""
 
 # table → (columns with their canonical form, the columns that order the rows)
 DIGEST_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
@@ -51,9 +63,9 @@ DIGEST_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = 
     "signals": (
         (
             ("signal_id", S), ("run_id", S), ("event_close_ms", S), ("symbol", S),
-            ("bar_open_time_ms", S), ("profile", S), ("action", S), ("confidence", P),
-            ("p_sell", P), ("p_hold", P), ("p_buy", P), ("abstained", B), ("note", S),
-            ("members", M),
+            ("bar_open_time_ms", S), ("profile", S), ("action", S), ("confidence", F),
+            ("p_sell", F), ("p_hold", F), ("p_buy", F), ("abstained", B), ("note", S),
+            ("members", J),
         ),
         ("signal_id",),
     ),
@@ -123,16 +135,14 @@ DIGEST_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = 
 
 
 class _TableReader:
-    """Reads each digest table's rows in canonical form, as the JSON bytes that are hashed."""
+    """Reads each digest table's rows as stored, as the JSON bytes that are hashed."""
 
     def __init__(self, connection: Connection, run_id: str | None) -> None:
         # The driver's own cursor: millions of values, no per-row SQLAlchemy work.
         self._driver = connection.connection.driver_connection
         self._mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self._run_id = run_id
-        self._forms: dict[str, Form] = {
-            S: same, B: flags, D: Decimals(), F: exact_floats, P: floats9, M: members,
-        }  # fmt: skip
+        self._decimals = Decimals()
 
     def _fetch(self, table: str, selected: Sequence[str], order: Sequence[int]) -> list[Any]:
         """Return the rows sorted in Python by the columns at `order`, so no collation is involved
@@ -159,30 +169,48 @@ class _TableReader:
     def table_json(
         self, table: str, columns: Sequence[tuple[str, str]], order: Sequence[str]
     ) -> bytes:
-        """Return the table's rows in canonical form, as orjson writes a list of lists."""
+        """Return the table's rows as orjson writes a list of lists, amounts made canonical."""
         names = [name for name, _ in columns]
         forms = [form for _, form in columns]
-        rows = self._fetch(table, names, [names.index(name) for name in order])
-        if not rows:
-            return b"[]"
-        if all(form == S for form in forms):
+        selected = [SELECTED[form].format(name) for name, form in columns]
+        rows = self._fetch(table, selected, [names.index(name) for name in order])
+        if not rows or D not in forms:
             return orjson.dumps(rows)  # tuples serialise as lists
         values = list(zip(*rows, strict=True))
         converted = [
-            column if form == S else self._forms[form](column)
+            self._decimals(column) if form == D else column
             for column, form in zip(values, forms, strict=True)
         ]
         return orjson.dumps(list(zip(*converted, strict=True)))
 
 
-def ledger_digest(connection: Connection, run_id: str | None) -> str:
-    """Return the hex sha256 of one run's (or every run's) rows, table by table in fixed order."""
-    digest = hashlib.sha256()
+def table_digests(
+    connection: Connection, run_id: str | None, tables: Iterable[str] = DIGEST_TABLES
+) -> dict[str, str]:
+    """Return the hex sha256 of each named table's rows (one run's, or every run's)."""
     reader = _TableReader(connection, run_id)
     # Millions of short-lived tuples and strings, none in a cycle: collections would only rescan.
     with paused_gc():
-        for table, (columns, order) in DIGEST_TABLES.items():
-            digest.update(f"#{table}\n".encode())
-            digest.update(reader.table_json(table, columns, order))
-            digest.update(b"\n")
-    return digest.hexdigest()
+        return {
+            table: hashlib.sha256(reader.table_json(table, *DIGEST_TABLES[table])).hexdigest()
+            for table in tables
+        }
+
+
+def combined_digest(per_table: Mapping[str, str]) -> str:
+    """Return the ledger digest from every table's digest: a sha256 over `#table` and the
+    table's digest, one line each, in the fixed order of DIGEST_TABLES."""
+    missing = [table for table in DIGEST_TABLES if table not in per_table]
+    if missing:
+        raise ValueError(f"no digest for tables {missing}")
+    lines = "".join(f"#{table}\n{per_table[table]}\n" for table in DIGEST_TABLES)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def ledger_digest(connection: Connection, run_id: str | None) -> str:
+    """Return the hex sha256 of one run's (or every run's) rows, table by table in fixed order.
+
+    Each table is hashed on its own, so tables can be hashed in parallel (see
+    `trader.ledger.writer_process`) and combined by `combined_digest`.
+    """
+    return combined_digest(table_digests(connection, run_id))

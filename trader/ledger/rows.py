@@ -37,7 +37,7 @@ REJECTION_COLUMNS = ("run_id", "event_close_ms", "seq", "symbol", "open_time_ms"
 SIGNAL_COLUMNS = (
     "signal_id", "run_id", "event_close_ms", "symbol", "bar_open_time_ms", "decided_at_ms",
     "profile", "action", "confidence", "p_sell", "p_hold", "p_buy", "abstained", "note",
-    "latency_ms", "members",
+    "latency_ms", "members", "member_latencies_ms",
 )  # fmt: skip
 DECISION_COLUMNS = (
     "decision_id", "run_id", "event_close_ms", "signal_id", "symbol", "time_ms", "side",
@@ -136,7 +136,11 @@ class MoneyColumns:
 
 
 def members_json(signal: Signal) -> str:
-    """Return the JSON list of a signal's members (probabilities keyed by action word)."""
+    """Return the JSON list of a signal's members (probabilities keyed by action word).
+
+    Deterministic contents only, so the digest can hash the text as stored: the members'
+    latencies go to `member_latencies_json`.
+    """
     return orjson.dumps(
         [
             {
@@ -147,13 +151,17 @@ def members_json(signal: Signal) -> str:
                     "HOLD": float(member.probabilities[1]),
                     "BUY": float(member.probabilities[2]),
                 },
-                "latency_ms": float(member.latency_ms),
                 "included": bool(member.included),
                 "reason": member.reason,
             }
             for member in signal.members
         ]
     ).decode()
+
+
+def member_latencies_json(signal: Signal) -> str:
+    """Return the JSON list of a signal's member latencies in ms, in the order of its members."""
+    return orjson.dumps([float(member.latency_ms) for member in signal.members]).decode()
 
 
 def _member_latency_ms(signal: Signal) -> float:
@@ -259,6 +267,7 @@ def _signal_rows(records: Sequence[EventRecord]) -> list[Row]:
             *(map(float, map(itemgetter(index), probabilities)) for index in range(3)),
             map(bool, map(attrgetter("abstained"), signals)), *_fields(signals, "note"),
             map(_member_latency_ms, signals), map(members_json, signals),
+            map(member_latencies_json, signals),
             strict=True,
         )
     )  # fmt: skip

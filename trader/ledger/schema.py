@@ -42,7 +42,7 @@ log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 INITIAL_REVISION = "0001"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest revision in `migrations/versions`; a test checks it against Alembic's head."""
 SQLITE_PAGE_SIZE = 16384
 TABLES_ADDED_AFTER_INITIAL = frozenset({"ensemble_state"})  # by revision 0002

@@ -110,15 +110,28 @@ def _positions(connection: Connection, run_id: str) -> list[dict[str, Any]]:
     return positions
 
 
-def _member_view(member: dict[str, Any]) -> dict[str, Any]:
+def _member_latencies(text: str | None) -> list[float | None]:
+    """Return a signal's member latencies in ms (its `member_latencies_ms` JSON list)."""
+    return list(orjson.loads(text)) if text else []
+
+
+def _member_view(member: dict[str, Any], latency_ms: float | None) -> dict[str, Any]:
     return {
         "name": member["name"],
         "weight": member["weight"],
         "probabilities": member["probabilities"],
-        "latency_ms": member["latency_ms"],
+        "latency_ms": latency_ms,
         "included": member["included"],
         "reason": member["reason"],
     }
+
+
+def _member_views(members: list[dict[str, Any]], latencies_text: str | None) -> list[Any]:
+    latencies = _member_latencies(latencies_text)
+    latencies += [None] * (len(members) - len(latencies))  # a row short of them: unknown
+    return [
+        _member_view(member, latency) for member, latency in zip(members, latencies, strict=False)
+    ]
 
 
 def _last_signals(connection: Connection, run_id: str) -> list[dict[str, Any]]:
@@ -143,7 +156,7 @@ def _last_signals(connection: Connection, run_id: str) -> list[dict[str, Any]]:
                 "bar_open_time_ms": row.bar_open_time_ms,
                 "bar_time": _iso(row.bar_open_time_ms),
                 "probabilities": {"SELL": row.p_sell, "HOLD": row.p_hold, "BUY": row.p_buy},
-                "members": [_member_view(member) for member in row.members],
+                "members": _member_views(row.members, row.member_latencies_ms),
                 "note": row.note,
             }
         )
@@ -152,15 +165,17 @@ def _last_signals(connection: Connection, run_id: str) -> list[dict[str, Any]]:
 
 def _latency(connection: Connection, run_id: str) -> dict[str, Any]:
     rows = connection.execute(
-        select(SIGNALS.c.latency_ms, SIGNALS.c.members)
+        select(SIGNALS.c.latency_ms, SIGNALS.c.members, SIGNALS.c.member_latencies_ms)
         .where(SIGNALS.c.run_id == run_id)
         .order_by(desc(SIGNALS.c.event_close_ms), SIGNALS.c.signal_id)
         .limit(LATENCY_WINDOW)
     ).all()
     per_member: dict[str, list[float]] = {}
     for row in rows:
-        for member in row.members:
-            per_member.setdefault(member["name"], []).append(float(member["latency_ms"]))
+        latencies = _member_latencies(row.member_latencies_ms)
+        for member, latency in zip(row.members, latencies, strict=False):
+            if latency is not None:
+                per_member.setdefault(member["name"], []).append(float(latency))
     totals = [float(row.latency_ms) for row in rows]
     return {
         "p50": percentile(totals, 0.50),

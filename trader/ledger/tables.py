@@ -109,7 +109,12 @@ class BarRejectionRow(LedgerTable, table=True):
 
 
 class SignalRow(LedgerTable, table=True):
-    """An ensemble decision; `members` holds each member's probabilities, weight and latency."""
+    """An ensemble decision.
+
+    `members` holds a JSON list of each member's name, weight, probabilities, inclusion and
+    reason; `member_latencies_ms` a JSON list of their latencies in the same order, and
+    `latency_ms` their sum (wall-clock, like `decided_at_ms`: the digest leaves them out).
+    """
 
     __tablename__ = "signals"
     __table_args__ = (
@@ -133,6 +138,8 @@ class SignalRow(LedgerTable, table=True):
     note: str = Field(sa_type=Text)
     latency_ms: float = _real()
     members: list[dict[str, Any]] = Field(sa_type=JSON)
+    # Last, as revision 0003 added it; the default only fills rows a migration adds it to.
+    member_latencies_ms: str = Field(sa_type=Text, sa_column_kwargs={"server_default": "[]"})
 
 
 class RiskDecisionRow(LedgerTable, table=True):

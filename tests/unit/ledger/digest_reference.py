@@ -1,4 +1,9 @@
-"""The ledger digest as first written (one value at a time), to check the fast one against."""
+"""The ledger digest defined one value at a time, to check the fast one against (SQLite).
+
+Each table's columns are read as stored, the rows sorted by the table's key, each value put in
+its form below, and the rows hashed as orjson writes a list of lists; the digest is the sha256
+of one line `#table` and one line of that table's hex sha256 per table, in DIGEST_TABLES order.
+"""
 
 import hashlib
 from operator import itemgetter
@@ -6,51 +11,39 @@ from typing import Any
 
 import orjson
 
-from trader.ledger.digest import DIGEST_TABLES, B, D, F, M, P, S
+from trader.ledger.digest import DIGEST_TABLES, B, D, F, J, S
 from trader.ledger.types import canonical_decimal
 
 
-def float9(value: Any) -> str:
-    rounded = "%.9f" % value  # noqa: UP031  # the definition
-    return "0.000000000" if rounded == "-0.000000000" else rounded
+def flag(value: Any) -> Any:
+    """A boolean as 0 or 1 (SQLite stores integers; PostgreSQL's bool is cast)."""
+    return None if value is None else int(value)
 
 
-def member_rows(value: Any) -> list[list[Any]]:
-    members = orjson.loads(value) if isinstance(value, str | bytes) else value
-    return [
-        [
-            member["name"],
-            float9(member["weight"]),
-            float9(member["probabilities"]["SELL"]),
-            float9(member["probabilities"]["HOLD"]),
-            float9(member["probabilities"]["BUY"]),
-            bool(member["included"]),
-            member["reason"],
-        ]
-        for member in members
-    ]
+def stored_float(value: Any) -> Any:
+    """A float as stored, -0.0 as 0.0 (SQLite reads -0.0 back as 0.0, PostgreSQL keeps it)."""
+    return 0.0 if value == 0 else value
 
 
-FORMS = {
-    S: lambda value: value,
-    B: bool,
-    D: canonical_decimal,
-    F: lambda value: repr(float(value)),
-    P: float9,
-    M: member_rows,
-}
+def json_text(value: Any) -> Any:
+    """JSON as the text written."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"JSON stored as {type(value).__name__}, not as text")
+    return value
+
+
+FORMS = {S: lambda value: value, B: flag, F: stored_float, D: canonical_decimal, J: json_text}
 
 
 def reference_digest(driver_connection: Any, run_id: str | None = None) -> str:
-    """Return the digest of a DB-API connection's ledger, computed as the first version did."""
-    mark = "?" if type(driver_connection).__module__.startswith("sqlite3") else "%s"
-    digest = hashlib.sha256()
+    """Return the digest of a sqlite3 connection's ledger, computed value by value."""
+    lines = []
     for table, (columns, order) in DIGEST_TABLES.items():
         names = [name for name, _ in columns]
         statement = f"SELECT {', '.join(names)} FROM {table}"
         params: tuple[Any, ...] = ()
         if run_id is not None:
-            statement += f" WHERE run_id = {mark}"
+            statement += " WHERE run_id = ?"
             params = (run_id,)
         cursor = driver_connection.cursor()
         cursor.execute(statement, params)
@@ -61,7 +54,5 @@ def reference_digest(driver_connection: Any, run_id: str | None = None) -> str:
             [FORMS[form](value) for value, (_, form) in zip(row, columns, strict=True)]
             for row in raw
         ]
-        digest.update(f"#{table}\n".encode())
-        digest.update(orjson.dumps(rows))
-        digest.update(b"\n")
-    return digest.hexdigest()
+        lines.append(f"#{table}\n{hashlib.sha256(orjson.dumps(rows)).hexdigest()}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()

@@ -48,24 +48,43 @@ def test_a_changed_price_changes_the_digest(tmp_path):
         assert a.digest() != b.digest()
 
 
-def test_trailing_zeros_are_not_a_change_but_a_tiny_probability_shift_is_rounded(tmp_path):
+def test_trailing_zeros_are_not_a_change_but_any_probability_shift_is(tmp_path):
+    # Probabilities are hashed as stored: the ensemble rounds them to 1e-9 before they are
+    # written, so even a shift far below that is a different ledger.
     events = make_events(count=5)
     equity = events[4].equity
     assert equity is not None
     cash = f"{equity.cash:f}"
     padded = dataclasses.replace(equity, cash=Decimal(cash + ("000" if "." in cash else ".000")))
-    signal = events[4].signals[0]
+    signal, *other_signals = events[4].signals
     p = signal.probabilities
-    nudged = dataclasses.replace(signal, probabilities=(p[0] + 1e-13, p[1], p[2]))
-    same = dataclasses.replace(events[4], equity=padded, signals=(nudged, *events[4].signals[1:]))
-    shifted = dataclasses.replace(
-        events[4],
-        signals=(dataclasses.replace(signal, probabilities=(p[0] + 1e-6, p[1], p[2])),),
-    )
+    same = dataclasses.replace(events[4], equity=padded)
+    moved = dataclasses.replace(signal, probabilities=(p[0] + 1e-13, p[1], p[2]))
+    nudged = dataclasses.replace(events[4], signals=(moved, *other_signals))
     with (
         write(tmp_path / "a.db", events) as a,
         write(tmp_path / "b.db", [*events[:4], same]) as b,
-        write(tmp_path / "c.db", [*events[:4], shifted]) as c,
+        write(tmp_path / "c.db", [*events[:4], nudged]) as c,
+    ):
+        assert a.digest() == b.digest()
+        assert a.digest() != c.digest()
+
+
+def test_a_changed_member_probability_changes_the_digest_but_its_latency_does_not(tmp_path):
+    events = make_events(count=5)
+    signal, *other_signals = events[4].signals
+    first, *others = signal.members
+
+    def with_first(**changes: object) -> list:
+        member = dataclasses.replace(first, **changes)
+        changed = dataclasses.replace(signal, members=(member, *others))
+        return [*events[:4], dataclasses.replace(events[4], signals=(changed, *other_signals))]
+
+    moved = (first.probabilities[0] + 1e-9, *first.probabilities[1:])
+    with (
+        write(tmp_path / "a.db", events) as a,
+        write(tmp_path / "b.db", with_first(latency_ms=first.latency_ms * 9)) as b,
+        write(tmp_path / "c.db", with_first(probabilities=moved)) as c,
     ):
         assert a.digest() == b.digest()
         assert a.digest() != c.digest()

@@ -4,6 +4,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
 from trader.errors import MoneyTypeError
@@ -49,7 +50,8 @@ def reference_rows(records: list[EventRecord], dialect: str) -> dict[str, list[t
                  float(signal.confidence), float(sell), float(hold), float(buy),
                  bool(signal.abstained), signal.note,
                  float(sum(member.latency_ms for member in signal.members)),
-                 members_json(signal))
+                 members_json(signal),
+                 orjson.dumps([float(member.latency_ms) for member in signal.members]).decode())
             )  # fmt: skip
         for decision in record.decisions:
             tables["decisions"].append(
@@ -191,3 +193,22 @@ def test_money_columns_convert_ints_and_keep_decimals_exact():
     assert postgres.column([3]) == [Decimal(3)]
     assert sqlite.optional([None, Decimal("1.23"), None]) == [None, "1.23", None]
     assert sqlite.constant(0) == "0"
+
+
+def test_members_hold_no_latency_which_has_its_own_column_in_member_order():
+    record = make_events(count=5)[4]
+    signal = record.signals[0]
+    row = LedgerRows.build([record], "sqlite").signals[0]
+    expected = [
+        {
+            "name": member.name,
+            "weight": member.weight,
+            "probabilities": dict(zip(("SELL", "HOLD", "BUY"), member.probabilities, strict=True)),
+            "included": True,
+            "reason": "",
+        }
+        for member in signal.members
+    ]
+    assert row[-2] == members_json(signal) == orjson.dumps(expected).decode()  # keys in order
+    assert orjson.loads(row[-1]) == [member.latency_ms for member in signal.members]
+    assert row[-3] == sum(member.latency_ms for member in signal.members)
