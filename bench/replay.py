@@ -3,9 +3,9 @@
     .venv/bin/python bench/replay.py ../shared/data/eth_usdt_5m.csv [--profile low-latency]
 
 Prints one JSON line: bars, seconds (assemble → ledger digest), bars_per_s, the seconds of
-each phase, the process's wall time from interpreter start (imports included) and CPU time,
-the machine's load, and the run's counts. Uses a fresh SQLite ledger in a temporary folder and
-no Redis unless --redis-url.
+each phase, the process's wall time from interpreter start (imports included) and CPU time
+(and its children's: the ledger writer process), the machine's load, and the run's counts.
+Uses a fresh SQLite ledger in a temporary folder and no Redis unless --redis-url.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def main() -> int:
         "profile": settings.run.profile,
         "path": result.path,
         "batched_inference": result.batched_inference,
+        "writer_process": result.writer_process,
         "signals": result.totals.signals,
         "orders": result.totals.orders,
         "fills": result.totals.fills,
@@ -92,6 +93,7 @@ def main() -> int:
         "imports_seconds": round(imported - PROCESS_START, 3),
         "process_wall_seconds": round(_process_age_s(), 3),
         "process_cpu_seconds": round(sum(os.times()[:2]), 3),
+        "children_cpu_seconds": round(sum(os.times()[2:4]), 3),  # the ledger writer process
         "load_average_1m": os.getloadavg()[0],
     }
     import orjson

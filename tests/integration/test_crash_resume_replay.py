@@ -4,7 +4,8 @@ The batch replay writes its ledger in transactions of 4096 bar events; the feed 
 REPLAY_BARS of a seeded synthetic market, so kills land before the first commit, between the
 commits (a resume must then restore the run mid-way: orders resting, partial fills, the risk
 state) and during the last write. Half the kill moments are random fractions of an
-uninterrupted replay's duration, half come at a random moment shortly after the first commit.
+uninterrupted replay's duration, half come at a random moment shortly after the first commit;
+every other kill is of a replay whose ledger rows a writer process commits (killed with it).
 """
 
 import os
@@ -67,9 +68,14 @@ def replay_feed(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"ETH/USDT={path}"
 
 
-def write_replay_config(directory: Path, checkpoints: dict[str, Path]) -> Path:
+def write_replay_config(
+    directory: Path, checkpoints: dict[str, Path], writer: str = "inline"
+) -> Path:
+    """Write the replay's TOML; `writer` "process" commits from a writer process (the feed is
+    below its default threshold), "inline" from the replay itself."""
     directory.mkdir(parents=True, exist_ok=True)
     table: dict[str, Any] = kill_test_config(checkpoints, "WARNING")
+    table["ledger"] = {"replay_writer_process_min_events": 1 if writer == "process" else 0}
     path = directory / "replay.toml"
     path.write_text(tomli_w.dumps(table))
     return path
@@ -103,25 +109,28 @@ def replay_reference(
     return ReplayReference(digest, seconds)
 
 
-def replay_kill_moments() -> list[tuple[str, float]]:
-    """Return seeded kill moments: a fraction of a replay's duration, or ms after a commit."""
+def replay_kill_moments() -> list[tuple[str, float, str]]:
+    """Return seeded kill moments: a fraction of a replay's duration, or ms after a commit;
+    every other one in a replay whose ledger is written by a writer process."""
     rng = random.Random(SEED)
     moments = [("fraction", round(rng.uniform(0.02, 0.98), 3)) for _ in range(REPLAY_KILLS // 2)]
     moments += [("after_commit", round(rng.uniform(0.0, 0.2), 3)) for _ in range(REPLAY_KILLS // 2)]
-    return moments
+    writers = ("inline", "process")
+    return [(kind, moment, writers[index % 2]) for index, (kind, moment) in enumerate(moments)]
 
 
-@pytest.mark.parametrize(("kind", "moment"), replay_kill_moments())
+@pytest.mark.parametrize(("kind", "moment", "writer"), replay_kill_moments())
 def test_a_killed_replay_resumes_to_the_uninterrupted_ledger(
     kind: str,
     moment: float,
+    writer: str,
     zygote: Zygote,
     replay_reference: ReplayReference,
     replay_feed: str,
     checkpoints: dict[str, Path],
     tmp_path: Path,
 ) -> None:
-    config = write_replay_config(tmp_path, checkpoints)
+    config = write_replay_config(tmp_path, checkpoints, writer)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     pid = zygote.start_replay(config, replay_feed, url, tmp_path / "killed.log")
     counter = EventCounter(tmp_path / "ledger.db")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import redis
 
 from tests.replay.support import eth_csv, rows, run, settings_for
@@ -54,15 +55,21 @@ class Subscriber(threading.Thread):
         self.join(timeout=5)
 
 
+@pytest.mark.parametrize("writer", ["inline", "process"])
 def test_a_subscriber_receives_every_signal_of_a_replay(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, writer: str
 ) -> None:
     feed = eth_csv(tmp_path, 400)
     subscriber = Subscriber(redis_server, lambda _payload: None)
     subscriber.start()
+    ledger = {"replay_writer_process_min_events": 1 if writer == "process" else 0}
     try:
         assert subscriber.subscribed.wait(5)
-        result = run(settings_for(tmp_path, feed, bus={"redis_url": redis_server.url()}))
+        settings = settings_for(
+            tmp_path, feed, bus={"redis_url": redis_server.url()}, ledger=ledger
+        )
+        result = run(settings)
+        assert result.writer_process == (writer == "process")
         time.sleep(0.3)  # the last pipeline's messages are in flight to the subscriber
     finally:
         subscriber.finish()

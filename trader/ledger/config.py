@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 def redact_url(url: str) -> str:
@@ -29,6 +29,9 @@ class LedgerConfig(BaseModel):
     echo: bool = False
     busy_timeout_ms: int = 5000
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    replay_writer_process_min_events: int = 20_000
+    """A batch replay of at least this many events commits its ledger rows from a second
+    process while its pass goes on (`trader.ledger.writer_process`); 0: never."""
 
     @field_validator("url")
     @classmethod
@@ -48,9 +51,9 @@ class LedgerConfig(BaseModel):
             ) from exc
         return value
 
-    @field_validator("busy_timeout_ms")
+    @field_validator("busy_timeout_ms", "replay_writer_process_min_events")
     @classmethod
-    def _non_negative_timeout(cls, value: int) -> int:
+    def _non_negative(cls, value: int, info: ValidationInfo) -> int:
         if value < 0:
-            raise ValueError(f"busy_timeout_ms must be >= 0, got {value}")
+            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
         return value

@@ -3,6 +3,7 @@
 import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
@@ -14,7 +15,7 @@ from trader.errors import LedgerError
 from trader.gc_pause import paused_gc
 from trader.ledger.config import LedgerConfig
 from trader.ledger.database import WRITE_OPTION, open_engine
-from trader.ledger.digest import ledger_digest
+from trader.ledger.digest import ledger_digest, table_digests
 from trader.ledger.records import EventRecord, RiskEventRecord, RunInfo
 from trader.ledger.resume import ResumeState, load_resume, run_info
 from trader.ledger.rows import LedgerRows
@@ -29,6 +30,14 @@ log = structlog.get_logger(__name__)
 _BULK_GC_THRESHOLD = 512
 """A bulk write of this many events allocates enough long-lived, acyclic tuples that the cyclic
 collector would rescan them over and over (it more than doubles the time): it waits instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class _EventKey:
+    """What `pending_events` reads of an event record."""
+
+    run_id: str
+    close_time_ms: int
 
 
 class RunStatus(StrEnum):
@@ -201,6 +210,38 @@ class LedgerStore:
             )
         return len(todo)
 
+    def build_rows(self, records: Sequence[EventRecord]) -> LedgerRows:
+        """Return the rows `write_events` would insert for records (money checked), to be
+        written by `write_rows`, possibly from another process."""
+        bulk = len(records) >= _BULK_GC_THRESHOLD
+        with paused_gc() if bulk else contextlib.nullcontext():
+            return LedgerRows.build(records, self._dialect)
+
+    def write_rows(self, rows: LedgerRows) -> int:
+        """Insert rows built by `build_rows` in one transaction; return how many events.
+
+        Unlike `write_events`, an event already in the ledger is an error (LedgerError), not a
+        skip: its rows cannot be told apart here, and a batch replay only sends new events.
+        """
+        keys = [_EventKey(row[0], row[1]) for row in rows.events]
+        if not keys:
+            return 0
+        with paused_gc(), self._write("write_rows") as connection:
+            sql = SqlText(connection)
+            todo, skipped, missing = pending_events(connection, sql, keys)
+            if missing:
+                raise LedgerError(
+                    f"events name runs that were never begun: {sorted(missing)}; "
+                    "call begin_run first"
+                )
+            if skipped:
+                raise LedgerError(
+                    f"{len(skipped)} of these events are already in the ledger (the first at "
+                    f"{skipped[0].close_time_ms}): is another process writing this run?"
+                )
+            insert_rows(connection, sql, rows)
+        return len(todo)
+
     def _touch_run(self, run_id: str, what: str, **values: object) -> None:
         with self._write(what) as connection:
             result = connection.execute(update(RUNS).where(RUNS.c.run_id == run_id).values(values))
@@ -277,3 +318,8 @@ class LedgerStore:
         """Return the sha256 of the ledger's deterministic contents (one run, or all runs)."""
         with self.read() as connection:
             return ledger_digest(connection, run_id)
+
+    def table_digests(self, run_id: str | None, tables: Sequence[str]) -> dict[str, str]:
+        """Return the digests of some tables, for `combined_digest` (see `digest`)."""
+        with self.read() as connection:
+            return table_digests(connection, run_id, tables)

@@ -8,11 +8,10 @@ so the per-event and the bulk path produce the same rows.
 
 from collections.abc import Callable, Sequence
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
 
-from trader.ledger.records import EventRecord
 from trader.ledger.rows import (
     BAR_COLUMNS,
     DECISION_COLUMNS,
@@ -107,9 +106,22 @@ def _known_runs(connection: Connection, sql: SqlText, run_ids: set[str]) -> set[
     return known
 
 
+class EventKey(Protocol):
+    """What `pending_events` reads of an event: its run and its close time."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def close_time_ms(self) -> int: ...
+
+
+Event = TypeVar("Event", bound=EventKey)
+
+
 def pending_events(
-    connection: Connection, sql: SqlText, records: Sequence[EventRecord]
-) -> tuple[list[EventRecord], list[EventRecord], set[str]]:
+    connection: Connection, sql: SqlText, records: Sequence[Event]
+) -> tuple[list[Event], list[Event], set[str]]:
     """Split a batch into events still to write and events already written (or repeated).
 
     Also returns the run ids the batch names that have no `runs` row.
@@ -123,8 +135,8 @@ def pending_events(
             (run_id, close_ms)
             for close_ms in _existing_events(connection, sql, run_id, min(times), max(times))
         )
-    todo: list[EventRecord] = []
-    skipped: list[EventRecord] = []
+    todo: list[Event] = []
+    skipped: list[Event] = []
     for record in records:
         key = (record.run_id, record.close_time_ms)
         if key in written:

@@ -8,6 +8,7 @@ fields differ (member latencies are those of a whole inference batch).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,10 +20,10 @@ from trader.engine.assembly import WINDOW_BARS, Assembly
 from trader.engine.pipeline import Decide, EventWork, Ready
 from trader.engine.publishing import publish_event
 from trader.engine.runner import RunTotals
-from trader.errors import LedgerError
 from trader.gc_pause import paused_gc
 from trader.ledger.records import EventRecord
 from trader.replay.feature_plan import PlannedEvent, plan_features
+from trader.replay.ledger_writes import Chunk, InlineWrites, LedgerWrites, ProcessWrites
 from trader.replay.plan import (
     plan_signals,
     precomputed_outputs,
@@ -73,7 +74,9 @@ class BatchReplay:
         self.stop_requested = asyncio.Event()
         self.events_total = 0
         self.batched_inference = False
+        self.writer_process = False  # whether a writer process committed the ledger rows
         self.timings: dict[str, float] = {}  # seconds per phase, for bench/replay.py
+        self._writes: LedgerWrites = InlineWrites(assembly.ledger)
 
     def request_stop(self, reason: str = "signal") -> None:
         """Stop after the chunk in flight is written."""
@@ -94,6 +97,12 @@ class BatchReplay:
         """Replay every event; return the totals (as the streaming Runner does)."""
         if events is None:
             events = await self.prepare()
+        # Forked before the replay starts a thread of its own (the deciding thread).
+        ledger = self.assembly.ledger
+        minimum = ledger.config.replay_writer_process_min_events
+        self.writer_process = minimum > 0 and len(events) >= minimum and hasattr(os, "fork")
+        if self.writer_process:
+            self._writes = ProcessWrites(ledger)
         started = time.perf_counter()
         planned = plan_features(events, self.pipeline.features, self._warm_bars())
         self.timings["features"] = time.perf_counter() - started
@@ -102,11 +111,15 @@ class BatchReplay:
             planned = [(event, None) for event in events]  # type: ignore[misc]
         ensemble = self.pipeline.ensemble
         if planned and planned[0][1] is not None and vectorizable(ensemble):
-            started = time.perf_counter()
-            signals = plan_signals(ensemble, self.pipeline.run_id, planned)
-            self.timings["ensemble"] = time.perf_counter() - started
-            self.batched_inference = True
-            await self._sequential_pass(planned, signal_lookup(signals))
+            # Decided in a thread while the pass runs; "ensemble" is the time the pass waited.
+            with paused_gc():
+                signals = plan_signals(ensemble, self.pipeline.run_id, planned)
+                try:
+                    self.batched_inference = True
+                    await self._sequential_pass(planned, signal_lookup(signals))
+                finally:
+                    signals.close()
+                    self.timings["ensemble"] = signals.waited_s
         elif planned and planned[0][1] is not None:
             with precomputed_outputs(ensemble, planned) as members:
                 self.batched_inference = members > 0
@@ -115,6 +128,15 @@ class BatchReplay:
             await self._sequential_pass(planned, self.pipeline.decide)
         await self.assembly.feed.close()
         return self.totals
+
+    def digest(self) -> str:
+        """Return the run's ledger digest, hashed partly by the writer process if there is one
+        (after `run`; the run's end is already recorded)."""
+        return self._writes.digest(self.pipeline.run_id)
+
+    def close(self) -> None:
+        """Release the writer process, if any."""
+        self._writes.close(failed=False)
 
     def _warm_bars(self) -> dict[str, list[Bar]]:
         if not self.assembly.resumed:
@@ -129,10 +151,15 @@ class BatchReplay:
     async def _sequential_pass(self, planned: list[PlannedEvent], decide: Decide) -> None:
         started = time.perf_counter()
         self.timings["ledger_write"] = 0.0
+        failed = True
         try:
             with paused_gc():  # every event's records are acyclic and live until written
                 await self._pass(planned, decide)
+                await self._published(self._writes.finish)
+            failed = False
         finally:
+            if failed:
+                self._writes.close(failed=True)
             total = time.perf_counter() - started
             self.timings["sequential_pass"] = total - self.timings["ledger_write"]
 
@@ -158,7 +185,7 @@ class BatchReplay:
             )
             buffer.append(record)
             if last_in_chunk:
-                await self._commit(buffer)
+                await self._published(self._writes.write, buffer)
                 buffer = []
                 if time.monotonic() - last_beat >= self.heartbeat_s:
                     self._beat()
@@ -166,25 +193,23 @@ class BatchReplay:
                 if self.stop_requested.is_set():
                     break
 
-    async def _commit(self, records: list[EventRecord]) -> None:
+    async def _published(self, write: Callable[..., list[Chunk]], *chunk: Chunk) -> None:
+        """Run a write (of the chunk, if given); publish the chunks it reports committed."""
         started = time.perf_counter()
-        try:
-            self.assembly.ledger.write_events(records)
-        except LedgerError:
-            log.critical("ledger.write_failed", close_time_ms=records[0].close_time_ms)
-            raise
+        committed = write(*chunk)
         self.timings["ledger_write"] += time.perf_counter() - started
         bus = self.assembly.bus
-        for start in range(0, len(records), PUBLISH_SLICE):
-            for record in records[start : start + PUBLISH_SLICE]:
-                self.totals.add(record)
-                publish_event(bus, record)
-            await _let_bus_drain(bus, self.bus_backlog)
-        if self.progress is not None:
-            self.progress(len(records))
+        for records in committed:
+            for start in range(0, len(records), PUBLISH_SLICE):
+                for record in records[start : start + PUBLISH_SLICE]:
+                    self.totals.add(record)
+                    publish_event(bus, record)
+                await _let_bus_drain(bus, self.bus_backlog)
+            if self.progress is not None:
+                self.progress(len(records))
 
     def _beat(self) -> None:
-        self.assembly.ledger.heartbeat(self.pipeline.run_id, int(time.time() * 1000))
+        self._writes.heartbeat(self.pipeline.run_id, int(time.time() * 1000))
         portfolio = self.pipeline.portfolio
         self.assembly.bus.heartbeat(
             {

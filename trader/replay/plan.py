@@ -5,7 +5,11 @@ streaming stages decide bar by bar. The bars' verdicts and vectors come from `fe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +25,6 @@ from trader.ensemble.members import (
     MemberBatch,
     single_vector_members,
 )
-from trader.gc_pause import paused_gc
 from trader.replay.feature_plan import PlannedEvent, clean_rows
 
 log = structlog.get_logger(__name__)
@@ -133,26 +136,122 @@ def vectorizable(ensemble: Any) -> bool:
     return True
 
 
+NICENESS = 5
+"""The deciding thread runs below the pass's priority: the pass is the critical path."""
+
+FIRST_ROWS = 1024
+"""Rows of the first chunk decided before the pass starts: small, so the pass starts soon."""
+
+
+class SignalsAhead(Mapping[tuple[str, int], Signal]):
+    """Every clean window's signal, decided in a background thread chunk by chunk, in the
+    order the pass asks for them (`clean_rows` follows the events).
+
+    The members' products run in numpy without the GIL, so on a second core the decisions stay
+    ahead of the sequential pass instead of running before it. Looking up a signal whose chunk
+    is not decided yet waits for it; an error in the thread is raised there. `close` stops the
+    thread (after its chunk in flight) and waits for it.
+    """
+
+    def __init__(
+        self,
+        ensemble: Any,
+        run_id: str,
+        planned: Iterable[PlannedEvent],
+        rows_per_call: int = INFERENCE_ROWS,
+        first_rows: int = FIRST_ROWS,
+    ) -> None:
+        clean = clean_rows(planned)
+        self._keys = list(zip(clean.symbols, clean.opens, strict=True))
+        total = len(self._keys)
+        self._bounds = _growing_chunks(total, first_rows, rows_per_call)
+        self._chunks = _signal_chunks(ensemble, run_id, clean)
+        self._signals: dict[tuple[str, int], Signal] = {}
+        self._condition = threading.Condition()
+        self._finished = False
+        self._cancelled = False
+        self._error: BaseException | None = None
+        self.waited_s = 0.0
+        """Seconds lookups spent waiting for the thread (the first chunk included)."""
+        self._thread = threading.Thread(target=self._decide_all, name="replay-signals")
+        self._thread.start()
+
+    def _decide_all(self) -> None:
+        with contextlib.suppress(OSError):  # below the pass (Linux: per thread, inherited)
+            os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
+        try:
+            for start, stop in self._bounds:
+                if self._cancelled:
+                    break
+                decided = self._chunks(start, stop)
+                with self._condition:
+                    self._signals.update(zip(self._keys[start:stop], decided, strict=True))
+                    self._condition.notify_all()
+        except BaseException as exc:  # handed to the pass, which raises it
+            self._error = exc
+        finally:
+            with self._condition:
+                self._finished = True
+                self._condition.notify_all()
+            log.debug("replay.signals_planned", rows=len(self._signals))
+
+    def __getitem__(self, key: tuple[str, int]) -> Signal:
+        signal = self._signals.get(key)
+        if signal is not None:
+            return signal
+        started = time.perf_counter()
+        with self._condition:
+            while key not in self._signals and not self._finished:
+                self._condition.wait()
+        self.waited_s += time.perf_counter() - started
+        if key in self._signals:
+            return self._signals[key]
+        if self._error is not None:
+            raise self._error  # the thread's own error, raised where the pass asked
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def close(self) -> None:
+        """Stop deciding after the chunk in flight and wait for the thread."""
+        self._cancelled = True
+        self._thread.join()
+
+
+def _growing_chunks(total: int, first: int, largest: int) -> list[tuple[int, int]]:
+    """Return [start, stop) bounds over total rows, each chunk twice the one before (from
+    `first`, up to `largest`): the pass starts early and the thread stays ahead of it."""
+    bounds = []
+    start, size = 0, max(1, min(first, largest))
+    while start < total:
+        stop = min(start + size, total)
+        bounds.append((start, stop))
+        start, size = stop, min(size * 2, largest)
+    return bounds
+
+
 def plan_signals(
     ensemble: Any,
     run_id: str,
     planned: Iterable[PlannedEvent],
     rows_per_call: int = INFERENCE_ROWS,
-) -> dict[tuple[str, int], Signal]:
+) -> SignalsAhead:
     """Decide every clean window ahead with the ensemble's own chain evaluator, in big batches.
 
-    Only for a `vectorizable` ensemble: its decision for a row then depends on that row alone.
-    The signals are built as `Ensemble.decide` builds them, stamped `decided_at_ms` with their
-    event's close time (the replay clock's time; `signal_lookup` restamps any other).
+    Only for a `vectorizable` ensemble: its decision for a row then depends on that row alone,
+    so the chunks can be of any size. The signals are built as `Ensemble.decide` builds them,
+    stamped `decided_at_ms` with their event's close time (the replay clock's time;
+    `signal_lookup` restamps any other). Close the result when done with it.
     """
-    with paused_gc():
-        return _plan_signals(ensemble, run_id, planned, rows_per_call)
+    return SignalsAhead(ensemble, run_id, planned, rows_per_call)
 
 
-def _plan_signals(
-    ensemble: Any, run_id: str, planned: Iterable[PlannedEvent], rows_per_call: int
-) -> dict[tuple[str, int], Signal]:
-    clean = clean_rows(planned)
+def _signal_chunks(ensemble: Any, run_id: str, clean: Any) -> Callable[[int, int], list[Signal]]:
+    """Return a function deciding the clean rows [start, stop) as a list of signals."""
     symbols, opens, closes, matrix = clean.symbols, clean.opens, clean.closes, clean.vectors
     evaluator = ChainEvaluator(
         ensemble.chain, ensemble.profiles, ensemble.config.abstain_opposing_weight
@@ -161,9 +260,8 @@ def _plan_signals(
     profile = ensemble.profile_name
     hold = np.ones(1, dtype=np.int64)
     hold.setflags(write=False)  # one HOLD placeholder, read by every row
-    signals: list[Signal] = []
-    for start in range(0, len(matrix), rows_per_call):
-        stop = min(start + rows_per_call, len(matrix))
+
+    def decide(start: int, stop: int) -> list[Signal]:
         rows = stop - start
         batch = MemberBatch(
             symbols=symbols[start:stop],
@@ -176,7 +274,7 @@ def _plan_signals(
         outcome = evaluator.evaluate(batch, np.ones(rows, dtype=np.int64))
         decisions = outcome.decisions
         texts = {notes: "; ".join(notes) for notes in set(outcome.notes)}
-        signals += frozen_instances(
+        return frozen_instances(
             Signal,
             {
                 "signal_id": ids[start:stop],
@@ -192,11 +290,11 @@ def _plan_signals(
                 "note": [texts[notes] for notes in outcome.notes],
             },
         )
-    log.debug("replay.signals_planned", rows=len(matrix))
-    return dict(zip(zip(symbols, opens, strict=True), signals, strict=True))
+
+    return decide
 
 
-def signal_lookup(signals: dict[tuple[str, int], Signal]) -> Callable[[Any, int], list[Signal]]:
+def signal_lookup(signals: Mapping[tuple[str, int], Signal]) -> Callable[[Any, int], list[Signal]]:
     """Return a pipeline `decide` that answers from signals planned ahead, stamped `now_ms`."""
 
     def decide(ready: Any, now_ms: int) -> list[Signal]:

@@ -37,6 +37,7 @@ class ReplayResult:
     seconds: float
     batched_inference: bool
     timings: dict[str, float]
+    writer_process: bool = False  # the batch path committed from `trader.ledger.writer_process`
 
 
 def replay_overrides(
@@ -183,9 +184,10 @@ async def _replay(
     run_id = assembly.run.run_id
     await assembly.bus.start()
     status = "failed"
-    batched = False
+    batched = writer_process = False
     timings: dict[str, float] = {"assemble": time.perf_counter() - started}
     path = "batch" if speed is None else "stream"
+    batch: BatchReplay | None = None
     try:
         if speed is None:
             batch = BatchReplay(
@@ -202,6 +204,7 @@ async def _replay(
                 batch.progress = advance
                 totals = await batch.run(events)
             batched = batch.batched_inference
+            writer_process = batch.writer_process
             timings.update(batch.timings)
         else:
             event_list = getattr(assembly.feed, "event_list", None)
@@ -225,11 +228,15 @@ async def _replay(
         with contextlib.suppress(Exception):
             assembly.ledger.end_run(run_id, int(time.time() * 1000), status)
         if status == "failed":
+            if batch is not None:
+                batch.close()
             assembly.ledger.close()
     digest_started = time.perf_counter()
     try:
-        digest = assembly.ledger.digest(run_id)
+        digest = batch.digest() if batch is not None else assembly.ledger.digest(run_id)
     finally:
+        if batch is not None:
+            batch.close()
         assembly.ledger.close()
     timings["digest"] = time.perf_counter() - digest_started
     seconds = time.perf_counter() - started
@@ -253,6 +260,7 @@ async def _replay(
         resumed=assembly.resumed,
         seconds=seconds,
         batched_inference=batched,
+        writer_process=writer_process,
         timings={name: round(value, 3) for name, value in timings.items()},
     )
 
