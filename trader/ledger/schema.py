@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
+    select,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -106,10 +107,17 @@ def migration_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
 
 
 def current_revision(connection: Connection) -> str | None:
-    """Return the ledger's schema revision, or None when it has none (empty or pre-Alembic)."""
-    from alembic.runtime.migration import MigrationContext
+    """Return the ledger's schema revision, or None when it has none (empty or pre-Alembic).
 
-    return MigrationContext.configure(connection).get_current_revision()
+    Read from Alembic's version table with plain SQL: opening a ledger (a reader, the replay's
+    writer process) then loads no Alembic.
+    """
+    if not inspect(connection).has_table(_VERSION_TABLE.name):
+        return None
+    revisions = connection.execute(select(_VERSION_TABLE.c.version_num)).scalars().all()
+    if len(revisions) > 1:
+        raise LedgerError(f"the ledger has several schema revisions: {sorted(revisions)}")
+    return revisions[0] if revisions else None
 
 
 def _is_known(revision: str) -> bool:
@@ -227,9 +235,9 @@ def require_current(engine: Engine) -> None:
             revision = current_revision(connection)
     except SQLAlchemyError as exc:
         raise LedgerError(f"cannot read the ledger's schema revision: {exc}") from exc
-    head = head_revision()
-    if revision == head:
+    if revision == HEAD_REVISION:
         return
+    head = head_revision()
     where = engine.url.render_as_string()
     if revision is None:
         raise LedgerError(
