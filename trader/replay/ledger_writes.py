@@ -43,6 +43,7 @@ class InlineWrites:
         return [records]
 
     def heartbeat(self, run_id: str, now_ms: int) -> None:
+        """Record that the run is alive at now_ms."""
         self.ledger.heartbeat(run_id, now_ms)
 
     def finish(self) -> list[Chunk]:
@@ -77,6 +78,7 @@ class ProcessWrites:
         return self._confirmed(wait_for=len(self._unconfirmed) - UNCONFIRMED_CHUNKS)
 
     def heartbeat(self, run_id: str, now_ms: int) -> None:
+        """Have the writer record that the run is alive at now_ms, between two chunks."""
         self._unconfirmed.append((self._process.heartbeat(run_id, now_ms), None))
 
     def finish(self) -> list[Chunk]:
