@@ -12,6 +12,7 @@ def test_defaults():
     assert config.echo is False
     assert config.busy_timeout_ms == 5000
     assert config.sqlite_synchronous == "FULL"
+    assert config.replay_writer_process_min_events == 20_000
 
 
 @pytest.mark.parametrize(
@@ -20,6 +21,7 @@ def test_defaults():
         ({"url": "  "}, "must not be empty"),
         ({"url": "not a url"}, "not a database URL"),
         ({"busy_timeout_ms": -1}, "busy_timeout_ms must be >= 0"),
+        ({"replay_writer_process_min_events": -5}, "replay_writer_process_min_events must be"),
         ({"sqlite_synchronous": "OFF"}, "NORMAL"),
         ({"max_drawdown": 0.2}, "Extra inputs are not permitted"),
     ],
