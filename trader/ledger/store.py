@@ -40,6 +40,14 @@ class _EventKey:
     close_time_ms: int
 
 
+def _require_begun(missing_runs: set[str]) -> None:
+    if missing_runs:
+        raise LedgerError(
+            f"events name runs that were never begun: {sorted(missing_runs)}; "
+            "call begin_run first"
+        )
+
+
 class RunStatus(StrEnum):
     """Lifecycle of a run as the `runs.status` column records it."""
 
@@ -190,11 +198,7 @@ class LedgerStore:
             with self._write("write_events") as connection:
                 sql = SqlText(connection)
                 todo, skipped, missing = pending_events(connection, sql, records)
-                if missing:
-                    raise LedgerError(
-                        f"events name runs that were never begun: {sorted(missing)}; "
-                        "call begin_run first"
-                    )
+                _require_begun(missing)
                 if skipped:  # a resumed replay: rare, so the rows are simply built again
                     rows = LedgerRows.build(todo, self._dialect)
                 insert_rows(connection, sql, rows)
@@ -229,11 +233,7 @@ class LedgerStore:
         with paused_gc(), self._write("write_rows") as connection:
             sql = SqlText(connection)
             todo, skipped, missing = pending_events(connection, sql, keys)
-            if missing:
-                raise LedgerError(
-                    f"events name runs that were never begun: {sorted(missing)}; "
-                    "call begin_run first"
-                )
+            _require_begun(missing)
             if skipped:
                 raise LedgerError(
                     f"{len(skipped)} of these events are already in the ledger (the first at "
