@@ -140,7 +140,7 @@ NICENESS = 5
 """The deciding thread runs below the pass's priority: the pass is the critical path."""
 
 FIRST_ROWS = 1024
-"""Rows of the first chunk decided before the pass starts: small, so the pass starts soon."""
+"""Rows of the first chunk the pass waits for: small, so the pass starts soon."""
 
 
 class SignalsAhead(Mapping[tuple[str, int], Signal]):
