@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-04
+Create Date: 2026-11-27
 
 A latency is wall-clock, so with it out of `members` the digest can hash that column's text as
 stored instead of parsing every signal's members. `member_latencies_ms` holds a JSON list of
