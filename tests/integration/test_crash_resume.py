@@ -20,7 +20,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.support.checkpoints import write_low_latency_checkpoints
 from tests.support.kill_harness import (
     Zygote,
     alive,
@@ -65,20 +63,6 @@ def write_config(
     path = directory / "trader.toml"
     path.write_text(tomli_w.dumps(table))
     return path
-
-
-@pytest.fixture(scope="module")
-def zygote() -> Iterator[Zygote]:
-    launcher = Zygote()
-    try:
-        yield launcher
-    finally:
-        launcher.close()
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_low_latency_checkpoints(tmp_path_factory.mktemp("checkpoints"))
 
 
 @dataclass(frozen=True)

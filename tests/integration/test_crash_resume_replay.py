@@ -13,7 +13,6 @@ import random
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.support.checkpoints import write_low_latency_checkpoints
 from tests.support.kill_harness import (
     EventCounter,
     Zygote,
@@ -34,20 +32,6 @@ COMMIT_EVENTS = 4096  # trader.replay.batch.WRITE_EVENTS
 REPLAY_BARS = 4600  # two ledger transactions: 4096 events, then 504
 REPLAY_KILLS = 10
 SEED = 20260106
-
-
-@pytest.fixture(scope="module")
-def zygote() -> Iterator[Zygote]:
-    launcher = Zygote()
-    try:
-        yield launcher
-    finally:
-        launcher.close()
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_low_latency_checkpoints(tmp_path_factory.mktemp("checkpoints"))
 
 
 @pytest.fixture(scope="module")

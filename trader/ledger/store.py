@@ -43,8 +43,7 @@ class _EventKey:
 def _require_begun(missing_runs: set[str]) -> None:
     if missing_runs:
         raise LedgerError(
-            f"events name runs that were never begun: {sorted(missing_runs)}; "
-            "call begin_run first"
+            f"events name runs that were never begun: {sorted(missing_runs)}; call begin_run first"
         )
 
 
