@@ -2,7 +2,7 @@
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +38,11 @@ class _EventKey:
 
     run_id: str
     close_time_ms: int
+
+
+def _paused_for_bulk(records: Sequence[EventRecord]) -> AbstractContextManager[None]:
+    """Pause the cyclic collector while a bulk write's rows are built (see _BULK_GC_THRESHOLD)."""
+    return paused_gc() if len(records) >= _BULK_GC_THRESHOLD else contextlib.nullcontext()
 
 
 def _require_begun(missing_runs: set[str]) -> None:
@@ -191,8 +196,7 @@ class LedgerStore:
         """
         if not records:
             return 0
-        bulk = len(records) >= _BULK_GC_THRESHOLD
-        with paused_gc() if bulk else contextlib.nullcontext():
+        with _paused_for_bulk(records):
             rows = LedgerRows.build(records, self._dialect)  # money checked before writing
             with self._write("write_events") as connection:
                 sql = SqlText(connection)
@@ -216,8 +220,7 @@ class LedgerStore:
     def build_rows(self, records: Sequence[EventRecord]) -> LedgerRows:
         """Return the rows `write_events` would insert for records (money checked), to be
         written by `write_rows`, possibly from another process."""
-        bulk = len(records) >= _BULK_GC_THRESHOLD
-        with paused_gc() if bulk else contextlib.nullcontext():
+        with _paused_for_bulk(records):
             return LedgerRows.build(records, self._dialect)
 
     def write_rows(self, rows: LedgerRows) -> int:

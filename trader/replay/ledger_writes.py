@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 
@@ -93,11 +94,7 @@ class ProcessWrites:
         asked = self._process.table_digests(run_id, WRITER_DIGESTS)
         here = [table for table in DIGEST_TABLES if table not in WRITER_DIGESTS]
         per_table = self.ledger.table_digests(run_id, here)
-        answer = self._process.confirm(block=True)
-        assert answer is not None
-        seq, theirs = answer
-        if seq != asked:
-            raise LedgerError(f"ledger writer answered message {seq}, expected {asked}")
+        theirs = _result_of(self._process.confirm(block=True), asked)
         return combined_digest({**per_table, **theirs})
 
     def close(self, *, failed: bool) -> None:
@@ -118,13 +115,18 @@ class ProcessWrites:
             if answer is None:
                 break
             wait_for -= 1
-            seq, _result = answer
             expected, records = self._unconfirmed.popleft()
-            if seq != expected:
-                raise LedgerError(f"ledger writer answered message {seq}, expected {expected}")
+            _result_of(answer, expected)
             if records is not None:
                 committed.append(records)
         return committed
+
+
+def _result_of(answer: tuple[int, Any] | None, expected: int) -> Any:
+    """Return the result of the writer's answer to message `expected` (answers come in order)."""
+    if answer is None or answer[0] != expected:
+        raise LedgerError(f"ledger writer answered {answer and answer[0]}, expected {expected}")
+    return answer[1]
 
 
 LedgerWrites = InlineWrites | ProcessWrites
