@@ -97,12 +97,7 @@ class BatchReplay:
         """Replay every event; return the totals (as the streaming Runner does)."""
         if events is None:
             events = await self.prepare()
-        # Forked before the replay starts a thread of its own (the deciding thread).
-        ledger = self.assembly.ledger
-        minimum = ledger.config.replay_writer_process_min_events
-        self.writer_process = minimum > 0 and len(events) >= minimum and hasattr(os, "fork")
-        if self.writer_process:
-            self._writes = ProcessWrites(ledger)
+        self._choose_writes(len(events))  # before the replay starts a thread of its own
         started = time.perf_counter()
         planned = plan_features(events, self.pipeline.features, self._warm_bars())
         self.timings["features"] = time.perf_counter() - started
@@ -128,6 +123,14 @@ class BatchReplay:
             await self._sequential_pass(planned, self.pipeline.decide)
         await self.assembly.feed.close()
         return self.totals
+
+    def _choose_writes(self, events: int) -> None:
+        """Commit from a forked writer process when the replay is long enough to be worth it."""
+        ledger = self.assembly.ledger
+        minimum = ledger.config.replay_writer_process_min_events
+        self.writer_process = minimum > 0 and events >= minimum and hasattr(os, "fork")
+        if self.writer_process:
+            self._writes = ProcessWrites(ledger)
 
     def digest(self) -> str:
         """Return the run's ledger digest, hashed partly by the writer process if there is one
