@@ -55,6 +55,15 @@ class Subscriber(threading.Thread):
         self.join(timeout=5)
 
 
+def received(subscriber: Subscriber, channels: dict[str, int]) -> dict[str, int]:
+    """Return how many messages the subscriber has received on each of `channels`."""
+    counts = dict.fromkeys(channels, 0)
+    for _at, channel, _payload in list(subscriber.messages):
+        if channel in counts:
+            counts[channel] += 1
+    return counts
+
+
 @pytest.mark.parametrize("writer", ["inline", "process"])
 def test_a_subscriber_receives_every_signal_of_a_replay(
     tmp_path: Path, redis_server: RedisServer, writer: str
@@ -70,7 +79,11 @@ def test_a_subscriber_receives_every_signal_of_a_replay(
         )
         result = run(settings)
         assert result.writer_process == (writer == "process")
-        time.sleep(0.3)  # the last pipeline's messages are in flight to the subscriber
+        # The last pipeline's messages may still be in flight to the subscriber.
+        expected = {"trader:signals": result.totals.signals, "trader:fills": result.totals.fills}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and received(subscriber, expected) != expected:
+            time.sleep(0.02)
     finally:
         subscriber.finish()
     problems = [
