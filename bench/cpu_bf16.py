@@ -17,7 +17,11 @@ import sys
 import time
 from pathlib import Path
 
+# isort: off
+import trader  # noqa: F401  # before numpy: pins OpenBLAS's kernels, as in the daemon
 import numpy as np
+
+# isort: on
 import torch
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+# isort: off
+import trader  # noqa: F401  # before numpy: pins OpenBLAS's kernels, as in the daemon
 import numpy as np
+# isort: on
 
 from trader.features.bars_csv import load_bars_csv
 from trader.features.himari60 import compute_batch

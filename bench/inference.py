@@ -22,7 +22,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+# isort: off
+import trader  # noqa: F401  # before numpy: pins OpenBLAS's kernels, as in the daemon
 import numpy as np
+
+# isort: on
 import torch
 
 from trader.domain import Action

@@ -2,13 +2,19 @@
 
 The MLP members run one small matrix product per row (`mlp_member`); OpenBLAS would split
 large ones over every core, and on a shared machine its threads spin more than they compute.
-Only speed depends on the thread count, never a result.
+Only speed depends on the thread count, never a result. Which kernels OpenBLAS runs does change
+the last bits (`trader.blas_kernels`), so they are logged here, with a warning where they are
+not the pinned ones.
 """
 
 from __future__ import annotations
 
+import os
+
 import structlog
 from threadpoolctl import threadpool_info, threadpool_limits
+
+from trader.blas_kernels import CORE_TYPE_VARIABLE, PINNED_CORE, REQUIRED_CPU_FLAGS, cpu_flags
 
 log = structlog.get_logger(__name__)
 
@@ -21,9 +27,25 @@ def limit_blas_threads(threads: int) -> bool:
         log.debug("blas.threads_unchanged", reason="no BLAS library loaded")
         return False
     threadpool_limits(limits=int(threads), user_api="blas")
+    kernels = [
+        info.get("architecture") for info in libraries if info.get("internal_api") == "openblas"
+    ]
     log.debug(
         "blas.threads_set",
         threads=threads,
         libraries=[info.get("internal_api") for info in libraries],
+        kernels=kernels,
     )
+    wanted = os.environ.get(CORE_TYPE_VARIABLE)
+    if wanted is None and REQUIRED_CPU_FLAGS <= cpu_flags():
+        wanted = PINNED_CORE  # numpy was imported before trader could pin the kernels
+    unpinned = [kernel for kernel in kernels if wanted and str(kernel).lower() != wanted.lower()]
+    if unpinned:
+        log.warning(
+            "blas.kernels_not_pinned",
+            kernels=unpinned,
+            wanted=wanted,
+            reason="numpy was imported before trader, or OPENBLAS_CORETYPE names no kernel; "
+            "model outputs may differ from other machines' in their last bits",
+        )
     return True

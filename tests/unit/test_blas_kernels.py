@@ -1,0 +1,132 @@
+"""OpenBLAS's kernels are pinned on x86-64 with AVX2, so the MLP members' bits are the machine's
+no longer: trader.blas_kernels, and the warning of trader.ensemble.blas_threads."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from threadpoolctl import threadpool_info
+
+from trader.blas_kernels import (
+    CORE_TYPE_VARIABLE,
+    PINNED_CORE,
+    REQUIRED_CPU_FLAGS,
+    cpu_flags,
+    pin_blas_kernels,
+)
+
+AVX2 = frozenset({"sse2", "avx", "avx2", "fma"})
+pinnable = pytest.mark.skipif(
+    not REQUIRED_CPU_FLAGS <= cpu_flags() or os.uname().machine != "x86_64",
+    reason="the kernels are pinned on x86-64 CPUs with AVX2 and FMA only",
+)
+
+
+def pin(
+    environ: dict[str, str], machine: str = "x86_64", flags: frozenset[str] = AVX2
+) -> str | None:
+    return pin_blas_kernels(environ, machine=lambda: machine, flags=lambda: flags, modules={})
+
+
+def test_an_x86_64_cpu_with_avx2_and_fma_gets_the_haswell_kernels() -> None:
+    environ: dict[str, str] = {}
+    assert pin(environ) == PINNED_CORE == "Haswell"
+    assert environ == {CORE_TYPE_VARIABLE: "Haswell"}
+
+
+def test_the_users_own_choice_is_kept() -> None:
+    environ = {CORE_TYPE_VARIABLE: "SkylakeX"}
+    assert pin(environ) == "SkylakeX"
+    assert environ == {CORE_TYPE_VARIABLE: "SkylakeX"}
+
+
+@pytest.mark.parametrize(
+    ("machine", "flags"),
+    [
+        ("aarch64", frozenset({"fp", "asimd"})),
+        ("x86_64", frozenset({"sse2", "avx"})),  # no AVX2: the Haswell kernels would not run
+        ("x86_64", frozenset({"avx2"})),  # no FMA
+        ("x86_64", frozenset()),  # /proc/cpuinfo unreadable
+    ],
+)
+def test_other_cpus_keep_their_own_kernels(machine: str, flags: frozenset[str]) -> None:
+    environ: dict[str, str] = {}
+    assert pin(environ, machine, flags) is None
+    assert environ == {}
+
+
+def test_nothing_is_pinned_once_numpy_is_loaded() -> None:
+    """Too late for this process; pinning then would set its children apart from it."""
+    environ: dict[str, str] = {}
+    chosen = pin_blas_kernels(
+        environ, machine=lambda: "x86_64", flags=lambda: AVX2, modules={"numpy": object()}
+    )
+    assert chosen is None and environ == {}
+
+
+def test_cpu_flags_come_from_the_first_flags_line(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx2 fma\n\n"
+        "processor\t: 1\nflags\t\t: fpu\n"
+    )
+    assert cpu_flags(cpuinfo) == {"fpu", "sse2", "avx2", "fma"}
+    assert cpu_flags(tmp_path / "missing") == frozenset()
+
+
+def _kernels_of(code: str, environ: dict[str, str]) -> str:
+    """Run `code` in a fresh interpreter; return the OpenBLAS kernels it prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+PRINT_KERNELS = (
+    "from threadpoolctl import threadpool_info; "
+    "print([i.get('architecture') for i in threadpool_info() if i['internal_api'] == 'openblas'])"
+)
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    environ = {key: value for key, value in os.environ.items() if key != CORE_TYPE_VARIABLE}
+    return {**environ, **extra}
+
+
+@pinnable
+def test_importing_trader_first_runs_numpy_on_the_haswell_kernels() -> None:
+    code = f"import trader, numpy; {PRINT_KERNELS}"
+    assert _kernels_of(code, _environment()) == "['Haswell']"
+    assert _kernels_of(code, _environment(OPENBLAS_CORETYPE="Sandybridge")) == "['Sandybridge']"
+
+
+@pinnable
+def test_this_test_process_runs_the_pinned_kernels_as_its_subprocesses_do() -> None:
+    """In-process results and those of `trader` subprocesses are compared by other tests."""
+    import numpy  # noqa: F401  # loads OpenBLAS, if no test has yet
+
+    kernels = [i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"]
+    assert kernels == ["Haswell"]
+
+
+@pinnable
+def test_numpy_loaded_before_trader_is_reported_when_its_kernels_differ() -> None:
+    native = _kernels_of(f"import numpy; {PRINT_KERNELS}", _environment())
+    code = (
+        "import numpy, trader, os\n"
+        "from trader.logging_setup import configure_logging\n"
+        "from trader.ensemble.blas_threads import limit_blas_threads\n"
+        "configure_logging(json=True, level='WARNING')\n"
+        f"assert '{CORE_TYPE_VARIABLE}' not in os.environ\n"
+        "limit_blas_threads(1)\n"
+        "print('done')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=_environment(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    warned = "blas.kernels_not_pinned" in done.stdout + done.stderr
+    assert warned == (native != "['Haswell']"), (native, done.stdout, done.stderr)
