@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Bytecode now, as a wheel install would: with PYTHONDONTWRITEBYTECODE set, every start
+	# would otherwise compile the project's modules again (0.06 s of each replay's imports).
+	$(BIN)/python -m compileall -q trader adapters risk >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -95,6 +95,7 @@ def main() -> int:
         "process_cpu_seconds": round(sum(os.times()[:2]), 3),
         "children_cpu_seconds": round(sum(os.times()[2:4]), 3),  # the ledger writer process
         "load_average_1m": os.getloadavg()[0],
+        "main_thread_cpu_seconds": round(time.thread_time(), 3),
     }
     import orjson
 
