@@ -47,6 +47,14 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
     return frozenset()
 
 
+def takes_pinned_kernels(
+    machine: Callable[[], str] = platform.machine,
+    flags: Callable[[], frozenset[str]] = cpu_flags,
+) -> bool:
+    """Return whether this CPU runs the pinned kernels: x86-64 with AVX2 and FMA."""
+    return machine() in X86_64_MACHINES and REQUIRED_CPU_FLAGS <= flags()
+
+
 def pin_blas_kernels(
     environ: MutableMapping[str, str] = os.environ,
     *,
@@ -63,7 +71,7 @@ def pin_blas_kernels(
         return environ[CORE_TYPE_VARIABLE]
     if "numpy" in modules:
         return None
-    if machine() not in X86_64_MACHINES or not REQUIRED_CPU_FLAGS <= flags():
+    if not takes_pinned_kernels(machine, flags):
         return None
     environ[CORE_TYPE_VARIABLE] = PINNED_CORE
     return PINNED_CORE

@@ -14,7 +14,7 @@ import os
 import structlog
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from trader.blas_kernels import CORE_TYPE_VARIABLE, PINNED_CORE, REQUIRED_CPU_FLAGS, cpu_flags
+from trader.blas_kernels import CORE_TYPE_VARIABLE, PINNED_CORE, takes_pinned_kernels
 
 log = structlog.get_logger(__name__)
 
@@ -36,16 +36,22 @@ def limit_blas_threads(threads: int) -> bool:
         libraries=[info.get("internal_api") for info in libraries],
         kernels=kernels,
     )
-    wanted = os.environ.get(CORE_TYPE_VARIABLE)
-    if wanted is None and REQUIRED_CPU_FLAGS <= cpu_flags():
-        wanted = PINNED_CORE  # numpy was imported before trader could pin the kernels
-    unpinned = [kernel for kernel in kernels if wanted and str(kernel).lower() != wanted.lower()]
+    _warn_if_unpinned(kernels)
+    return True
+
+
+def _warn_if_unpinned(kernels: list[str | None]) -> None:
+    """Warn where numpy was imported before trader could pin the kernels (the variable is then
+    unset). A value the user set is theirs: OpenBLAS may report it by another name (Zen as
+    Haswell)."""
+    if CORE_TYPE_VARIABLE in os.environ or not takes_pinned_kernels():
+        return
+    unpinned = [kernel for kernel in kernels if str(kernel).lower() != PINNED_CORE.lower()]
     if unpinned:
         log.warning(
             "blas.kernels_not_pinned",
             kernels=unpinned,
-            wanted=wanted,
-            reason="numpy was imported before trader, or OPENBLAS_CORETYPE names no kernel; "
-            "model outputs may differ from other machines' in their last bits",
+            wanted=PINNED_CORE,
+            reason="numpy was imported before trader; model outputs may differ from other "
+            "machines' in their last bits",
         )
-    return True
