@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from threadpoolctl import threadpool_info
 
 from trader.blas_kernels import (
     CORE_TYPE_VARIABLE,
@@ -16,6 +15,7 @@ from trader.blas_kernels import (
     cpu_flags,
     pin_blas_kernels,
 )
+from trader.ensemble.blas_threads import openblas_kernels
 
 AVX2 = frozenset({"sse2", "avx", "avx2", "fma"})
 pinnable = pytest.mark.skipif(
@@ -76,19 +76,23 @@ def test_cpu_flags_come_from_the_first_flags_line(tmp_path: Path) -> None:
     assert cpu_flags(tmp_path / "missing") == frozenset()
 
 
-def _kernels_of(code: str, environ: dict[str, str]) -> str:
-    """Run `code` in a fresh interpreter; return the OpenBLAS kernels it prints."""
+def _python(code: str, environ: dict[str, str]) -> str:
+    """Run `code` in a fresh interpreter; return what it printed and logged."""
     done = subprocess.run(
         [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout + done.stderr
 
 
-PRINT_KERNELS = (
-    "from threadpoolctl import threadpool_info; "
-    "print([i.get('architecture') for i in threadpool_info() if i['internal_api'] == 'openblas'])"
-)
+def _kernels_of(imports: str, environ: dict[str, str]) -> str:
+    """Return the OpenBLAS kernels a fresh interpreter runs after `imports`."""
+    printed = _python(
+        f"{imports}; from trader.ensemble.blas_threads import openblas_kernels; "
+        "print(openblas_kernels())",
+        environ,
+    )
+    return printed.strip().splitlines()[-1]
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -98,9 +102,10 @@ def _environment(**extra: str) -> dict[str, str]:
 
 @pinnable
 def test_importing_trader_first_runs_numpy_on_the_haswell_kernels() -> None:
-    code = f"import trader, numpy; {PRINT_KERNELS}"
-    assert _kernels_of(code, _environment()) == "['Haswell']"
-    assert _kernels_of(code, _environment(OPENBLAS_CORETYPE="Sandybridge")) == "['Sandybridge']"
+    imports = "import trader, numpy"
+    assert _kernels_of(imports, _environment()) == "['Haswell']"
+    sandy = _environment(OPENBLAS_CORETYPE="Sandybridge")
+    assert _kernels_of(imports, sandy) == "['Sandybridge']"
 
 
 @pinnable
@@ -108,8 +113,7 @@ def test_this_test_process_runs_the_pinned_kernels_as_its_subprocesses_do() -> N
     """In-process results and those of `trader` subprocesses are compared by other tests."""
     import numpy  # noqa: F401  # loads OpenBLAS, if no test has yet
 
-    kernels = [i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"]
-    assert kernels == ["Haswell"]
+    assert openblas_kernels() == ["Haswell"]
 
 
 def _warnings_of_limit(environ: dict[str, str]) -> str:
@@ -121,16 +125,12 @@ def _warnings_of_limit(environ: dict[str, str]) -> str:
         "configure_logging(json=True, level='WARNING')\n"
         "assert limit_blas_threads(1)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout + done.stderr
+    return _python(code, environ)
 
 
 @pinnable
 def test_numpy_loaded_before_trader_is_reported_when_its_kernels_differ() -> None:
-    native = _kernels_of(f"import numpy; {PRINT_KERNELS}", _environment())
+    native = _kernels_of("import numpy", _environment())
     logged = _warnings_of_limit(_environment())
     assert ("blas.kernels_not_pinned" in logged) == (native != "['Haswell']"), (native, logged)
 

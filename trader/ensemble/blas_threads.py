@@ -27,9 +27,7 @@ def limit_blas_threads(threads: int) -> bool:
         log.debug("blas.threads_unchanged", reason="no BLAS library loaded")
         return False
     threadpool_limits(limits=int(threads), user_api="blas")
-    kernels = [
-        info.get("architecture") for info in libraries if info.get("internal_api") == "openblas"
-    ]
+    kernels = openblas_kernels(libraries)
     log.debug(
         "blas.threads_set",
         threads=threads,
@@ -38,6 +36,15 @@ def limit_blas_threads(threads: int) -> bool:
     )
     _warn_if_unpinned(kernels)
     return True
+
+
+def openblas_kernels(libraries: list[dict] | None = None) -> list[str | None]:
+    """Return the kernel family of each OpenBLAS loaded in this process (threadpoolctl's)."""
+    if libraries is None:
+        libraries = threadpool_info()
+    return [
+        info.get("architecture") for info in libraries if info.get("internal_api") == "openblas"
+    ]
 
 
 def _warn_if_unpinned(kernels: list[str | None]) -> None:
